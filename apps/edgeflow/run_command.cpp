@@ -1,0 +1,107 @@
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include "apps/edgeflow/commands.h"
+#include "apps/edgeflow/pipeline_loader.h"
+#include "core/log.h"
+#include "core/runtime/engine.h"
+
+namespace edgeflow::app {
+
+namespace {
+constexpr const char* run_help = R"(Usage: edgeflow run -c PIPELINE.yaml [--log-level LEVEL]
+
+Runs a pipeline. Stops on SIGINT or SIGTERM: ingest stops, everything in flight is delivered
+to the destinations, the stage summary is printed, and the exit code is 0. When every source
+is finite (files without `loop`) it stops by itself once they are exhausted.
+
+Options:
+  -c, --config FILE     the pipeline file (see `edgeflow check`)
+  --log-level LEVEL     debug, info, warn, error or off (default info); logs are JSON lines
+                        on stderr
+  -h, --help            this help
+
+Exit codes: 0 stopped cleanly, 1 configuration or start-up error, or a destination that
+failed to flush, 2 bad arguments.
+)";
+
+bool writes_stdout(const PipelineConfig& config) {
+    for (const auto& d : config.destinations) {
+        const ConfigNode* path = d.node.find("path");
+        if (d.kind == "file" && path != nullptr && path->scalar == "-") {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+int run_command(std::span<const std::string_view> args) {
+    CommonOptions options;
+    if (!parse_common(args, options, "run")) {
+        return 2;
+    }
+    if (options.help) {
+        std::fputs(run_help, stdout);
+        return 0;
+    }
+    if (!options.log_level.empty()) {
+        auto level = parse_log_level(options.log_level);
+        if (!level) {
+            std::fprintf(stderr,
+                         "edgeflow run: --log-level must be debug, info, warn, error or off\n");
+            return 2;
+        }
+        set_log_level(*level);
+    }
+
+    // Block the stop signals before any thread starts, so every thread inherits the mask and
+    // only this thread receives them (through sigtimedwait below).
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    const std::string path(options.config);
+    ConfigErrors errors(path);
+    auto loaded = load_pipeline(path, errors);
+    if (!loaded) {
+        std::fputs(errors.to_string().c_str(), stderr);
+        return 1;
+    }
+    std::FILE* summary_out = writes_stdout(loaded->config) ? stderr : stdout;
+    Engine engine(loaded->config, std::move(loaded->stages), std::move(loaded->sources),
+                  std::move(loaded->sinks), loaded->dead_letters);
+    if (auto status = engine.start(); !status) {
+        log_error("engine", "cannot start: " + status.message());
+        return 1;
+    }
+
+    const timespec poll{0, 50'000'000};
+    std::string stop_reason = "sources exhausted";
+    while (true) {
+        const int signal = sigtimedwait(&stop_signals, nullptr, &poll);
+        if (signal == SIGINT || signal == SIGTERM) {
+            stop_reason = signal == SIGINT ? "SIGINT" : "SIGTERM";
+            break;
+        }
+        if (engine.sources_exhausted()) {
+            break;
+        }
+    }
+    log_info("engine", "stopping (" + stop_reason + "): draining in-flight messages");
+    const Status stopped = engine.stop();
+    std::fputs(engine.summary().c_str(), summary_out);
+    std::fflush(summary_out);
+    if (!stopped) {
+        log_error("engine", stopped.message());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace edgeflow::app

@@ -1,0 +1,78 @@
+// PipelineConfig: a pipeline file (version 1) read and checked — sources, destinations
+// (with at most one dead_letter destination) and the runtime block.
+//
+// Core checks the structure and the keys every endpoint has (name, kind, topic, dead_letter);
+// the io registry checks each kind's own keys from EndpointConfig::node, and the stage
+// registry checks the stage blocks. `edgeflow check` runs all three and prints every error.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config/config_errors.h"
+#include "core/config/config_node.h"
+#include "core/config/map_reader.h"
+
+namespace edgeflow {
+
+enum class FullPolicy { block, drop_oldest };
+
+struct IngestQueueConfig {
+    std::uint64_t capacity = 65536;  ///< messages
+    FullPolicy when_full = FullPolicy::block;
+};
+
+struct EgressQueueConfig {
+    std::uint64_t capacity = 16384;  ///< messages (rounded up to whole batches)
+};
+
+struct RuntimeConfig {
+    std::uint64_t workers = 0;  ///< flow-graph threads; 0 = one per allowed CPU
+    std::uint64_t batch_size = 64;
+    std::uint64_t max_in_flight_batches = 0;  ///< batches inside the graph; 0 = 4 per worker
+    std::uint64_t max_payload_bytes = 1 << 20;
+    IngestQueueConfig ingest_queue;
+    EgressQueueConfig egress_queue;
+};
+
+/// One source or destination: the keys all kinds share, plus its whole map for the kind.
+struct EndpointConfig {
+    std::string name;
+    std::string kind;
+    std::string topic;         ///< destinations: topic template (default "{topic}")
+    bool dead_letter = false;  ///< destinations: receives rejected messages instead
+    ConfigNode node;           ///< the endpoint's map, for the kind's own parser
+};
+
+struct PipelineConfig {
+    std::string file;
+    std::string name;
+    std::vector<EndpointConfig> sources;
+    std::vector<EndpointConfig> destinations;  ///< includes the dead-letter one
+    std::optional<std::size_t> dead_letter;    ///< index into destinations
+    RuntimeConfig runtime;
+    ConfigNode root;  ///< the whole document, for stage blocks
+
+    /// Worker count after resolving 0 to the CPUs this process may run on.
+    std::size_t effective_workers() const noexcept;
+    std::size_t effective_in_flight_batches() const noexcept;
+};
+
+/// Top-level blocks a pipeline file may have. Stage registries add theirs to this list.
+inline constexpr std::string_view pipeline_blocks[] = {"version", "name", "sources", "destinations",
+                                                       "runtime"};
+
+/// Reads the structure of a pipeline from a parsed document; errors go to `errors`.
+PipelineConfig parse_pipeline(const ConfigNode& root, ConfigErrors& errors);
+
+/// Marks the keys core reads for every source (name, kind) or destination (also topic and
+/// dead_letter) as known, so a kind's MapReader does not flag them.
+void mark_source_keys(MapReader& reader);
+void mark_destination_keys(MapReader& reader);
+
+/// Number of CPUs in this process's affinity mask (at least 1).
+std::size_t allowed_cpu_count() noexcept;
+
+}  // namespace edgeflow

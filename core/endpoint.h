@@ -1,0 +1,116 @@
+// Source and Sink: the two ends of a pipeline, implemented by io/ kinds (mqtt, file, null).
+//
+// A Source delivers messages into the engine through an IngestPort, from a thread of its own
+// (file) or a client library's callback thread (MQTT). A Sink receives whole batches from the
+// engine's single egress thread, in dispatch order, and picks out the messages meant for it.
+// Virtual calls here are per batch or per lifecycle step, never per message inside the graph.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/batch.h"
+#include "core/counters.h"
+#include "core/message.h"
+#include "core/status.h"
+
+namespace edgeflow {
+
+/// How a source hands messages to the engine. Safe to call from any number of source threads.
+class IngestPort {
+public:
+    virtual ~IngestPort() = default;
+    /// A clean message to fill, after waiting for room in the ingest queue as the queue's
+    /// full-policy says. Returns nullptr only when the engine is aborting.
+    virtual Message* acquire() noexcept = 0;
+    /// Queues a filled message (from acquire) for the flow graph.
+    virtual void submit(Message* message) noexcept = 0;
+    /// Returns an acquired message that will not be submitted.
+    virtual void give_back(Message* message) noexcept = 0;
+};
+
+struct SourceCounters {
+    std::atomic<std::uint64_t> received{0};  ///< submitted to the engine
+    std::atomic<std::uint64_t> rejected{0};  ///< unreadable input the source could not frame
+    std::atomic<std::uint64_t> disconnects{0};
+    std::atomic<std::uint64_t> reconnects{0};
+};
+
+class Source {
+public:
+    virtual ~Source() = default;
+    virtual std::string_view kind() const noexcept = 0;
+    const std::string& name() const noexcept { return name_; }
+    /// Begins delivering. Fails when the source cannot start (file missing, bad TLS files...).
+    virtual Status start(IngestPort& port) = 0;
+    /// Stops delivering; when it returns, no thread will call the port again.
+    virtual void stop() noexcept = 0;
+    /// True for a source that ends by itself (a file without loop).
+    virtual bool finite() const noexcept = 0;
+    /// True once a finite source has delivered everything it will.
+    virtual bool exhausted() const noexcept = 0;
+    /// One line for the summary, e.g. "connected" or "eof after 500 lines".
+    virtual std::string state() const { return {}; }
+
+    SourceCounters counters;
+
+protected:
+    explicit Source(std::string name) : name_(std::move(name)) {}
+
+private:
+    std::string name_;
+};
+
+/// What the engine tells sinks about the rest of the pipeline while it runs.
+struct EngineSignals {
+    /// Sources currently waiting for room in the ingest queue. An MQTT source waits inside the
+    /// client library's shared receive thread, which also reads the sinks' acknowledgements, so
+    /// a sink must not wait for acknowledgements while this is non-zero.
+    std::atomic<int> sources_waiting{0};
+    /// Set when the engine begins a graceful stop: sinks that cannot deliver give up after
+    /// their drain timeout instead of waiting for ever.
+    std::atomic<bool> stopping{false};
+};
+
+struct SinkCounters {
+    std::atomic<std::uint64_t> written{0};  ///< handed to the file or broker
+    std::atomic<std::uint64_t> failed{0};   ///< could not be written (and were logged)
+    std::atomic<std::uint64_t> disconnects{0};
+    std::atomic<std::uint64_t> reconnects{0};
+};
+
+class Sink {
+public:
+    virtual ~Sink() = default;
+    virtual std::string_view kind() const noexcept = 0;
+    const std::string& name() const noexcept { return name_; }
+    /// Opens the file or connects; called before any source starts. `signals` outlives the sink.
+    virtual Status start(const EngineSignals& signals) = 0;
+    /// Writes the batch's messages meant for this destination: live messages for an output,
+    /// dead ones for the dead-letter destination. Topic: message.destination_topics[index];
+    /// body: message.output. May block (backpressure), never throws.
+    virtual void write(const Batch& batch) noexcept = 0;
+    /// Flushes and closes, waiting for acknowledgements still outstanding.
+    virtual Status close() = 0;
+    virtual std::string state() const { return {}; }
+
+    SinkCounters counters;
+
+protected:
+    Sink(std::string name, std::size_t index, bool dead_letter)
+        : name_(std::move(name)), index_(index), dead_letter_(dead_letter) {}
+
+    /// Whether `message` goes to this destination.
+    bool wants(const Message& message) const noexcept { return message.dead() == dead_letter_; }
+    std::size_t index() const noexcept { return index_; }
+    bool dead_letter() const noexcept { return dead_letter_; }
+
+private:
+    std::string name_;
+    std::size_t index_;
+    bool dead_letter_;
+};
+
+}  // namespace edgeflow

@@ -1,0 +1,44 @@
+// FlowGraph: the oneTBB flow graph that runs the stages over batches.
+//
+//   put() ─► stage 1 ─► stage 2 ─► … ─► sequencer (by Batch::sequence) ─► on_done (serial)
+//
+// Stateless stages are `unlimited` function nodes sharing one stage instance; batches may pass
+// each other there, so the sequencer restores dispatch order before the serial exit, which is
+// what keeps per-topic order end to end. Node bodies hold a pointer to the stage, never state
+// (TBB copies bodies). Built and waited on inside the engine's task_arena; put() may be called
+// from a thread outside the arena (it only spawns a task). Must be destroyed inside that arena.
+#pragma once
+
+#include <oneapi/tbb/flow_graph.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/batch.h"
+#include "core/stage.h"
+
+namespace edgeflow {
+
+class FlowGraph {
+public:
+    /// `on_done` runs serially, in sequence order, for each batch that leaves the last stage.
+    FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::size_t worker_slots,
+              std::function<void(Batch*)> on_done);
+    ~FlowGraph();
+
+    /// Hands a batch to the first stage. Sequences must be 0, 1, 2, ... with no gaps.
+    void put(Batch* batch);
+    /// Blocks until every batch put so far has reached on_done.
+    void wait();
+
+private:
+    using StageNode = tbb::flow::function_node<Batch*, Batch*>;
+    tbb::flow::graph graph_;
+    std::vector<std::unique_ptr<StageNode>> stage_nodes_;
+    std::unique_ptr<tbb::flow::sequencer_node<Batch*>> sequencer_;
+    std::unique_ptr<tbb::flow::function_node<Batch*>> exit_;
+    std::function<void(Batch*)> on_done_;
+};
+
+}  // namespace edgeflow

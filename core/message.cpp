@@ -1,0 +1,21 @@
+#include "core/message.h"
+
+namespace edgeflow {
+
+std::string_view to_string(DeadLetterReason reason) noexcept {
+    switch (reason) {
+        case DeadLetterReason::none:
+            return "none";
+        case DeadLetterReason::payload_too_large:
+            return "payload_too_large";
+        case DeadLetterReason::invalid_json:
+            return "invalid_json";
+        case DeadLetterReason::topic_unresolved:
+            return "topic_unresolved";
+        case DeadLetterReason::invalid_envelope:
+            return "invalid_envelope";
+    }
+    return "unknown";
+}
+
+}  // namespace edgeflow

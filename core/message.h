@@ -1,0 +1,102 @@
+// Message: one MQTT-shaped message on its way through the engine, from a source to the sinks.
+//
+// Messages live in a MessagePool (core/message_pool.h) and are reused: every buffer here keeps
+// its capacity from one use to the next, so a warm engine fills and drains messages without
+// allocating. A message is owned by exactly one thread at a time: the source that fills it,
+// the graph worker processing its batch, then the egress thread that hands it to the sinks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/record.h"
+
+namespace edgeflow {
+
+/// Why a message left the normal path for the dead-letter destination.
+enum class DeadLetterReason : std::uint8_t {
+    none,
+    payload_too_large,
+    invalid_json,
+    topic_unresolved,
+    invalid_envelope,  ///< a file line that is not a readable envelope
+};
+
+/// Stable snake_case name of a reason, used in dead-letter records and summaries.
+std::string_view to_string(DeadLetterReason reason) noexcept;
+inline constexpr std::size_t dead_letter_reason_count = 5;
+
+struct UserProperty {
+    std::string key;
+    std::string value;
+};
+
+struct Message {
+    // Filled by the source.
+    std::string topic;
+    std::string payload;  ///< raw bytes as received
+    std::vector<UserProperty> properties;
+    std::size_t property_count = 0;  ///< properties[0, property_count) are in use
+    std::uint64_t ingest_ns = 0;     ///< steady-clock time the source received it
+    std::uint32_t source = 0;        ///< index of the source in the pipeline
+    std::uint8_t qos = 0;
+
+    // Filled by the stages.
+    Record record;
+    DeadLetterReason dead_letter = DeadLetterReason::none;
+    std::string_view dead_letter_stage;           ///< stage that rejected it (static storage)
+    std::string_view dead_letter_detail;          ///< static or config-owned text
+    std::string output;                           ///< serialized payload for the sinks
+    std::vector<std::string> destination_topics;  ///< one per destination, by index
+
+    bool dead() const noexcept { return dead_letter != DeadLetterReason::none; }
+
+    void reject(DeadLetterReason reason, std::string_view stage, std::string_view detail) noexcept {
+        dead_letter = reason;
+        dead_letter_stage = stage;
+        dead_letter_detail = detail;
+    }
+
+    /// Appends a user property, reusing a slot (and its string capacity) when one is free.
+    void add_property(std::string_view key, std::string_view value) {
+        if (property_count == properties.size()) {
+            properties.emplace_back();
+        }
+        properties[property_count].key.assign(key);
+        properties[property_count].value.assign(value);
+        ++property_count;
+    }
+
+    /// Buffers larger than this are released on reset rather than kept warm, so one burst of
+    /// huge payloads does not pin memory in every pooled message.
+    static constexpr std::size_t retained_capacity = 16 * 1024;
+
+    /// Returns the message to its empty state, keeping buffer capacity up to retained_capacity.
+    void reset() noexcept {
+        if (payload.capacity() > retained_capacity) {
+            std::string().swap(payload);
+        }
+        if (output.capacity() > retained_capacity) {
+            std::string().swap(output);
+        }
+        record.shrink_if_larger(retained_capacity);
+        topic.clear();
+        payload.clear();
+        property_count = 0;
+        ingest_ns = 0;
+        source = 0;
+        qos = 0;
+        record.clear();
+        dead_letter = DeadLetterReason::none;
+        dead_letter_stage = {};
+        dead_letter_detail = {};
+        output.clear();
+        for (auto& t : destination_topics) {
+            t.clear();
+        }
+    }
+};
+
+}  // namespace edgeflow

@@ -1,0 +1,113 @@
+// Engine: one running pipeline — sources, ingest queue, flow graph, egress queue, sinks.
+//
+//   sources ─► IngestPort ─► ingest queue ─► dispatcher thread (batches) ─► FlowGraph
+//     ─► egress queue ─► egress thread ─► sinks ─► messages and batches back to their pools
+//
+// Threads: each source's own (or its client library's), `ef-dispatch`, `ef-egress`, and the
+// `workers` oneTBB threads of the engine's task_arena. Everything is bounded: the ingest queue
+// by its capacity (full policy: block or drop_oldest, counted), the graph and egress queue by
+// the batch pool, and messages by the message pool, all allocated in start().
+//
+// Lifecycle, from one controlling thread: start(), then stop() (graceful: sources stop, the
+// ingest queue drains through the graph, sinks flush and close). summary() may be called at
+// any time from any thread.
+#pragma once
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config/pipeline_config.h"
+#include "core/counters.h"
+#include "core/endpoint.h"
+#include "core/graph/flow_graph.h"
+#include "core/runtime/message_pool.h"
+#include "core/stage.h"
+
+namespace edgeflow {
+
+struct IngestCounters {
+    DepthGauge depth;
+    std::atomic<std::uint64_t> dropped{0};        ///< removed by the drop_oldest policy
+    std::atomic<std::uint64_t> waits{0};          ///< times a source waited for room (block policy)
+    std::atomic<std::uint64_t> slow_enqueues{0};  ///< enqueues that had to allocate
+};
+
+class Engine final : private IngestPort {
+public:
+    Engine(const PipelineConfig& config, std::vector<std::unique_ptr<AnyStage>> stages,
+           std::vector<std::unique_ptr<Source>> sources, std::vector<std::unique_ptr<Sink>> sinks,
+           std::shared_ptr<DeadLetterCounts> dead_letters);
+    ~Engine() override;
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    /// Opens the sinks, starts the threads, then the sources. On failure everything started
+    /// is stopped again and the Status says what failed.
+    Status start();
+    /// True when every source is finite and has delivered everything.
+    bool sources_exhausted() const noexcept;
+    /// Graceful stop: no more ingest, everything in flight reaches the sinks, sinks close.
+    /// Returns the first sink close error, if any.
+    Status stop();
+
+    /// The stage summary: per source, queue, stage and sink counters.
+    std::string summary() const;
+
+    const std::vector<std::unique_ptr<AnyStage>>& stages() const noexcept { return stages_; }
+    const std::vector<std::unique_ptr<Source>>& sources() const noexcept { return sources_; }
+    const std::vector<std::unique_ptr<Sink>>& sinks() const noexcept { return sinks_; }
+    const IngestCounters& ingest() const noexcept { return ingest_counters_; }
+    const DeadLetterCounts& dead_letters() const noexcept { return *dead_letters_; }
+
+private:
+    // IngestPort
+    Message* acquire() noexcept override;
+    void submit(Message* message) noexcept override;
+    void give_back(Message* message) noexcept override;
+
+    void dispatch_loop();
+    void egress_loop();
+    void on_graph_done(Batch* batch);
+
+    PipelineConfig config_;
+    std::size_t workers_;
+    std::size_t batch_size_;
+    std::vector<std::unique_ptr<AnyStage>> stages_;
+    std::vector<std::unique_ptr<Source>> sources_;
+    std::vector<std::unique_ptr<Sink>> sinks_;
+    std::shared_ptr<DeadLetterCounts> dead_letters_;
+
+    std::unique_ptr<MessagePool> messages_;
+    std::vector<std::unique_ptr<Batch>> batch_storage_;
+    moodycamel::BlockingConcurrentQueue<Batch*> free_batches_;
+    moodycamel::BlockingConcurrentQueue<Message*> ingest_;
+    moodycamel::LightweightSemaphore ingest_space_;
+    moodycamel::BlockingConcurrentQueue<Batch*> egress_;
+    IngestCounters ingest_counters_;
+    EngineSignals signals_;
+
+    std::unique_ptr<tbb::global_control> parallelism_;
+    std::unique_ptr<tbb::task_arena> arena_;
+    std::unique_ptr<FlowGraph> graph_;
+
+    std::thread dispatcher_;
+    std::thread egress_thread_;
+    std::atomic<bool> started_{false};
+    std::atomic<bool> sources_stopped_{false};
+    std::atomic<bool> dispatch_done_{false};
+    std::atomic<bool> aborting_{false};
+    std::atomic<std::int64_t> batches_in_flight_{0};
+    std::uint64_t next_sequence_ = 0;
+    std::chrono::steady_clock::time_point started_at_;
+    std::chrono::steady_clock::time_point stopped_at_;
+};
+
+}  // namespace edgeflow

@@ -1,0 +1,83 @@
+// The stage contract: what every processing step in the flow graph is.
+//
+// A stage is a small type with a `kind`, a `shape` and a `process(Batch&, StageContext&)
+// noexcept` member. It knows nothing of TBB, MQTT or YAML: core/graph adapts stages into flow
+// graph nodes. Stateless stages are shared by all workers and keep any per-worker scratch in
+// arrays indexed by StageContext::worker; keyed stages get one instance per shard.
+//
+// process() never throws and never drops a message silently: a message it cannot handle is
+// rejected (Message::reject) and counted in errors; later stages skip rejected messages.
+#pragma once
+
+#include <concepts>
+#include <memory>
+#include <string_view>
+
+#include "core/batch.h"
+#include "core/counters.h"
+
+namespace edgeflow {
+
+enum class StageShape { stateless, keyed };
+
+/// What a stage sees besides its batch: which worker runs it and where to count.
+struct StageContext {
+    unsigned worker = 0;  ///< in [0, workers): index of per-worker scratch
+    StageCounters& counters;
+};
+
+template <typename S>
+concept Stage = requires(S& stage, Batch& batch, StageContext& ctx) {
+    { S::kind } -> std::convertible_to<std::string_view>;
+    { S::shape } -> std::convertible_to<StageShape>;
+    { stage.process(batch, ctx) }
+    noexcept;
+};
+
+/// Type-erased stage, so the graph builder can wire a list of them. One virtual call per batch.
+class AnyStage {
+public:
+    virtual ~AnyStage() = default;
+    virtual std::string_view kind() const noexcept = 0;
+    virtual StageShape shape() const noexcept = 0;
+    virtual void process(Batch& batch, StageContext& ctx) noexcept = 0;
+    StageCounters counters;
+};
+
+template <Stage S>
+class StageAdapter final : public AnyStage {
+public:
+    explicit StageAdapter(S stage) : stage_(std::move(stage)) {}
+    std::string_view kind() const noexcept override { return S::kind; }
+    StageShape shape() const noexcept override { return S::shape; }
+    void process(Batch& batch, StageContext& ctx) noexcept override { stage_.process(batch, ctx); }
+    S& stage() noexcept { return stage_; }
+
+private:
+    S stage_;
+};
+
+template <Stage S>
+std::unique_ptr<AnyStage> make_stage(S stage) {
+    return std::make_unique<StageAdapter<S>>(std::move(stage));
+}
+
+/// Counts a batch the usual way: every live message in, rejected ones as errors.
+/// Call with the number of live messages before the stage ran.
+inline void count_batch(const Batch& batch, std::uint64_t live_before, StageCounters& counters) {
+    std::uint64_t live_after = 0;
+    for (const Message* m : batch) {
+        live_after += m->dead() ? 0 : 1;
+    }
+    counters.add(live_before, live_after, live_before - live_after);
+}
+
+inline std::uint64_t live_count(const Batch& batch) noexcept {
+    std::uint64_t live = 0;
+    for (const Message* m : batch) {
+        live += m->dead() ? 0 : 1;
+    }
+    return live;
+}
+
+}  // namespace edgeflow

@@ -1,0 +1,66 @@
+// MqttConfig: the keys shared by the MQTT source and destination (kind `mqtt`).
+//
+//   broker: tcp://127.0.0.1:1883   # tcp:// mqtt:// (plain) or ssl:// mqtts:// (TLS)
+//   client_id: edgeflow-in          # default edgeflow-<name>-<pid>
+//   protocol: 5                     # 5 or 3.1.1
+//   qos: 1                          # 0 or 1
+//   clean_start: true               # false keeps the session (and queued messages) over restarts
+//   session_expiry: 0               # seconds the broker keeps the session (MQTT 5)
+//   keep_alive: 30                  # seconds
+//   connect_timeout: 10             # seconds
+//   username: edge                  # optional; password or password_file with it
+//   password_file: /run/secrets/mqtt-password
+//   reconnect: {initial_delay_ms: 250, max_delay_ms: 10000}
+//   tls: {ca_file: ca.pem, cert_file: client.pem, key_file: client.key, verify: true}
+//   # source only
+//   topics: ["factory/+/telemetry", "$share/edgeflow/plant/#"]
+//   # destination only
+//   retain: false
+//   max_inflight: 1024              # QoS 1 publishes awaiting PUBACK before the sink waits
+//   drain_timeout: 10               # seconds to wait for the broker when stopping
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config/config_errors.h"
+#include "core/config/pipeline_config.h"
+
+namespace edgeflow {
+
+struct TlsConfig {
+    bool enabled = false;
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    bool verify = true;
+};
+
+struct MqttConfig {
+    std::string broker;
+    std::string client_id;
+    int protocol = 5;  ///< 5 or 4 (3.1.1)
+    int qos = 1;
+    bool clean_start = true;
+    std::uint64_t session_expiry = 0;
+    std::uint64_t keep_alive = 30;
+    std::uint64_t connect_timeout = 10;
+    std::string username;
+    std::string password;
+    std::uint64_t reconnect_initial_ms = 250;
+    std::uint64_t reconnect_max_ms = 10000;
+    TlsConfig tls;
+    std::vector<std::string> topics;  ///< source
+    bool retain = false;              ///< destination
+    std::uint64_t max_inflight = 1024;
+    std::uint64_t drain_timeout = 10;
+
+    static MqttConfig parse(const EndpointConfig& endpoint, bool source, ConfigErrors& errors);
+};
+
+/// Why `filter` is not a valid MQTT subscription filter, or empty when it is. Accepts
+/// `$share/<group>/<filter>` shared subscriptions.
+std::string check_topic_filter(std::string_view filter);
+
+}  // namespace edgeflow

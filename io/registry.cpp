@@ -1,0 +1,106 @@
+#include "io/registry.h"
+
+#include "core/config/map_reader.h"
+#include "io/file_sink.h"
+#include "io/file_source.h"
+#include "io/mqtt_sink.h"
+#include "io/mqtt_source.h"
+
+namespace edgeflow {
+namespace {
+
+const ConfigNode& kind_node(const EndpointConfig& endpoint) {
+    const ConfigNode* kind = endpoint.node.find("kind");
+    return kind != nullptr ? *kind : endpoint.node;
+}
+
+}  // namespace
+
+std::vector<std::unique_ptr<Source>> build_sources(const PipelineConfig& config,
+                                                   ConfigErrors& errors) {
+    std::vector<std::unique_ptr<Source>> sources;
+    for (std::size_t i = 0; i < config.sources.size(); ++i) {
+        const auto& endpoint = config.sources[i];
+        const auto index = static_cast<std::uint32_t>(i);
+        if (endpoint.kind == "file") {
+            auto parsed = FileSourceConfig::parse(endpoint, errors);
+            sources.push_back(std::make_unique<FileSource>(endpoint.name, index, std::move(parsed),
+                                                           config.runtime.max_payload_bytes));
+        } else if (endpoint.kind == "mqtt") {
+            auto parsed = MqttConfig::parse(endpoint, true, errors);
+            sources.push_back(
+                std::make_unique<MqttSource>(endpoint.name, index, std::move(parsed)));
+        } else if (!endpoint.kind.empty()) {
+            errors.add(kind_node(endpoint), "a source kind: file or mqtt");
+        }
+    }
+    if (!errors.empty()) {
+        sources.clear();
+    }
+    return sources;
+}
+
+std::vector<std::unique_ptr<Sink>> build_sinks(const PipelineConfig& config, ConfigErrors& errors) {
+    std::vector<std::unique_ptr<Sink>> sinks;
+    for (std::size_t i = 0; i < config.destinations.size(); ++i) {
+        const auto& endpoint = config.destinations[i];
+        if (endpoint.kind == "file") {
+            auto parsed = FileSinkConfig::parse(endpoint, errors);
+            sinks.push_back(std::make_unique<FileSink>(endpoint.name, i, endpoint.dead_letter,
+                                                       std::move(parsed)));
+        } else if (endpoint.kind == "mqtt") {
+            auto parsed = MqttConfig::parse(endpoint, false, errors);
+            sinks.push_back(std::make_unique<MqttSink>(endpoint.name, i, endpoint.dead_letter,
+                                                       std::move(parsed)));
+        } else if (endpoint.kind == "null") {
+            MapReader reader(endpoint.node, errors, "a null destination");
+            mark_destination_keys(reader);
+            reader.finish();
+            sinks.push_back(std::make_unique<NullSink>(endpoint.name, i, endpoint.dead_letter));
+        } else if (!endpoint.kind.empty()) {
+            errors.add(kind_node(endpoint), "a destination kind: file, mqtt or null");
+        }
+    }
+    if (!errors.empty()) {
+        sinks.clear();
+    }
+    return sinks;
+}
+
+std::vector<std::string> describe_endpoints(const PipelineConfig& config) {
+    std::vector<std::string> lines;
+    for (const auto& s : config.sources) {
+        std::string line = "source      " + s.name + " (" + s.kind + ")";
+        if (const ConfigNode* path = s.node.find("path")) {
+            line += " " + path->scalar;
+        }
+        if (const ConfigNode* broker = s.node.find("broker")) {
+            line += " " + broker->scalar;
+        }
+        if (const ConfigNode* topics = s.node.find("topics")) {
+            line += " topics:";
+            if (topics->is_scalar()) {
+                line += " " + topics->scalar;
+            }
+            for (const auto& t : topics->items) {
+                line += " " + t.scalar;
+            }
+        }
+        lines.push_back(line);
+    }
+    for (const auto& d : config.destinations) {
+        std::string line = std::string(d.dead_letter ? "dead letter " : "destination ") + d.name +
+                           " (" + d.kind + ")";
+        if (const ConfigNode* path = d.node.find("path")) {
+            line += " " + path->scalar;
+        }
+        if (const ConfigNode* broker = d.node.find("broker")) {
+            line += " " + broker->scalar;
+        }
+        line += " topic: " + d.topic;
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+}  // namespace edgeflow
