@@ -86,6 +86,9 @@ Status MqttConnection::start(OnConnected on_connected, OnMessage on_message) {
 }
 
 std::string MqttConnection::state() const {
+    if (stopping_) {
+        return "closed";
+    }
     if (connected()) {
         return "connected to " + config_.broker;
     }

@@ -22,17 +22,8 @@ MqttSink::~MqttSink() {
 
 Status MqttSink::start(const EngineSignals& signals) {
     signals_ = &signals;
-    auto status = connection_.start(nullptr, nullptr);
-    if (!status) {
-        return status;
-    }
-    // Wait briefly for the first connection so that the first messages do not sit behind the
-    // initial handshake; an unreachable broker is not an error (the supervisor keeps trying).
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    while (!connection_.connected() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return Status::ok();
+    // An unreachable broker is not an error: the supervisor keeps trying and write() waits.
+    return connection_.start(nullptr, nullptr);
 }
 
 std::string MqttSink::state() const {
