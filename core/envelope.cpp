@@ -40,7 +40,7 @@ bool EnvelopeDecoder::decode(std::string_view line, Message& message, std::strin
     }
     simdjson::ondemand::object object;
     if (doc.get_object().get(object) != simdjson::SUCCESS) {
-        why = "envelope is not a JSON object";
+        why = "envelope is not one JSON object";
         return false;
     }
     bool have_topic = false;

@@ -41,6 +41,7 @@ struct Message {
     std::size_t property_count = 0;  ///< properties[0, property_count) are in use
     std::uint64_t ingest_ns = 0;     ///< steady-clock time the source received it
     std::uint32_t source = 0;        ///< index of the source in the pipeline
+    std::uint64_t source_line = 0;   ///< line in a file source (1-based), 0 when not from a file
     std::uint8_t qos = 0;
 
     // Filled by the stages.
@@ -87,6 +88,7 @@ struct Message {
         property_count = 0;
         ingest_ns = 0;
         source = 0;
+        source_line = 0;
         qos = 0;
         record.clear();
         dead_letter = DeadLetterReason::none;

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "core/config/map_reader.h"
 #include "core/envelope.h"
@@ -13,7 +14,10 @@ FileSinkConfig FileSinkConfig::parse(const EndpointConfig& endpoint, ConfigError
     FileSinkConfig config;
     MapReader reader(endpoint.node, errors, "a file destination");
     mark_destination_keys(reader);
-    reader.required_string("path", config.path, "the path of the JSON Lines file to write, or -");
+    if (reader.required_string("path", config.path,
+                               "the path of the JSON Lines file to write, or -")) {
+        config.path = endpoint.resolve_path(config.path);
+    }
     reader.optional_bool("append", config.append);
     reader.finish();
     return config;
@@ -32,6 +36,11 @@ Status FileSink::start(const EngineSignals&) {
     if (config_.path == "-") {
         file_ = stdout;
         return Status::ok();
+    }
+    const auto parent = std::filesystem::path(config_.path).parent_path();
+    std::error_code ignored;  // fopen below reports the real problem if this fails
+    if (!parent.empty()) {
+        std::filesystem::create_directories(parent, ignored);
     }
     file_ = std::fopen(config_.path.c_str(), config_.append ? "ab" : "wb");
     if (file_ == nullptr) {

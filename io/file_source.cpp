@@ -31,7 +31,9 @@ FileSourceConfig FileSourceConfig::parse(const EndpointConfig& endpoint, ConfigE
     FileSourceConfig config;
     MapReader reader(endpoint.node, errors, "a file source");
     mark_source_keys(reader);
-    reader.required_string("path", config.path, "the path of a JSON Lines file");
+    if (reader.required_string("path", config.path, "the path of a JSON Lines file")) {
+        config.path = endpoint.resolve_path(config.path);
+    }
     reader.optional_choice("format", config.format,
                            {{"envelope", Format::envelope}, {"payload", Format::payload}});
     reader.optional_string("topic", config.topic, "an MQTT topic");
@@ -144,6 +146,7 @@ void FileSource::run(IngestPort& port) {
             break;
         }
         message->source = index_;
+        message->source_line = reader.line_number();
         message->ingest_ns = now_ns();
         std::string_view why;
         bool ok = !truncated;
@@ -156,8 +159,9 @@ void FileSource::run(IngestPort& port) {
             assign_padded(message->payload, line);
         }
         if (!ok) {
-            // Keep what was read, so the dead-letter record shows the offending line.
-            message->topic.assign(config_.path + ":" + std::to_string(reader.line_number()));
+            // Keep what was read, so the dead-letter record shows the offending line; it has
+            // no topic of its own.
+            message->topic.clear();
             message->property_count = 0;
             assign_padded(message->payload, line.substr(0, max_payload_bytes_));
             message->reject(DeadLetterReason::invalid_envelope, "source", why);

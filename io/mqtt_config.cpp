@@ -95,6 +95,7 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
         if (!config.password.empty()) {
             errors.add(at, "password or password_file, not both", "both");
         }
+        password_file = endpoint.resolve_path(password_file);
         std::ifstream in(password_file);
         if (!in) {
             errors.add(at, "a readable password file", "\"" + password_file + "\" cannot be read");
@@ -126,6 +127,9 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
         t.optional_string("key_file", config.tls.key_file, "a client key file (PEM)");
         t.optional_bool("verify", config.tls.verify);
         t.finish();
+        for (auto* file : {&config.tls.ca_file, &config.tls.cert_file, &config.tls.key_file}) {
+            *file = endpoint.resolve_path(*file);
+        }
         if (!config.tls.enabled) {
             errors.add(*tls, "tls only with an ssl:// or mqtts:// broker", "a tls block");
         }

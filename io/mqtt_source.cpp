@@ -37,7 +37,8 @@ Status MqttSource::subscribe(mqtt::async_client& client) {
         if (!token->wait_for(std::chrono::seconds(config.connect_timeout))) {
             return Status::error("subscribe timed out");
         }
-        const auto& codes = token->get_subscribe_response().get_reason_codes();
+        const auto response = token->get_subscribe_response();  // returned by value
+        const auto& codes = response.get_reason_codes();
         for (std::size_t i = 0; i < codes.size() && i < config.topics.size(); ++i) {
             if (codes[i] >= 0x80) {
                 return Status::error("the broker refused the subscription to '" + config.topics[i] +

@@ -22,10 +22,10 @@ void SerializeStage::write_dead_letter(Message& message) const noexcept {
     }
     std::string_view why;
     auto& topic = message.destination_topics[dead_letter_->destination];
-    if (!dead_letter_->topic.render(message, topic, why)) {
-        // Only input-topic parts are allowed here and the topic is never empty, but a
-        // `{topic.N}` beyond the topic's depth can still fail: fall back to the literal prefix.
-        topic.assign("edgeflow/deadletter");
+    if (message.topic.empty() || !dead_letter_->topic.render(message, topic, why)) {
+        // Only input-topic parts are allowed here, but a message may have no topic (an
+        // unreadable file line) or fewer levels than `{topic.N}` asks for.
+        topic.assign(fallback_topic);
     }
     std::string& out = message.output;
     out.clear();
@@ -41,6 +41,10 @@ void SerializeStage::write_dead_letter(Message& message) const noexcept {
                                  : std::string_view("unknown"));
     out.append(",\"source_topic\":");
     json::append_string(out, message.topic);
+    if (message.source_line > 0) {
+        out.append(",\"source_line\":");
+        json::append_uint(out, message.source_line);
+    }
     if (message.property_count > 0) {
         out.append(",\"properties\":{");
         for (std::size_t i = 0; i < message.property_count; ++i) {

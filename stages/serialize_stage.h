@@ -2,7 +2,10 @@
 // Message::output, and turns each rejected message into its dead-letter record:
 //
 //   {"reason":"invalid_json","stage":"parse","detail":"…","source":"telemetry",
-//    "source_topic":"plant/line1/t","properties":{…},"payload":"<original text>"}
+//    "source_topic":"plant/line1/t","source_line":12,"properties":{…},
+//    "payload":"<original text>"}
+//
+// ("source_line" only for messages read from a file)
 //
 // with "payload_base64" instead of "payload" when the original bytes are not UTF-8. The
 // dead-letter topic comes from the dead_letter destination's template (input-topic parts only,
@@ -29,6 +32,8 @@ struct DeadLetterTarget {
 class SerializeStage {
 public:
     static constexpr std::string_view kind = "serialize";
+    /// Dead-letter topic for a message whose topic the template cannot use.
+    static constexpr std::string_view fallback_topic = "edgeflow/deadletter";
     static constexpr StageShape shape = StageShape::stateless;
 
     SerializeStage(std::optional<DeadLetterTarget> dead_letter,

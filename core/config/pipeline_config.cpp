@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <thread>
 
 namespace edgeflow {
@@ -93,8 +94,10 @@ void parse_endpoints(MapReader& reader, std::string_view block, std::string_view
         errors.add(*list, "a list of " + std::string(role) + "s");
         return;
     }
+    const std::string base_dir = std::filesystem::path(errors.file()).parent_path().string();
     for (std::size_t i = 0; i < list->items.size(); ++i) {
         out.push_back(parse_endpoint(list->items[i], role, i, errors));
+        out.back().base_dir = base_dir;
     }
 }
 
@@ -128,6 +131,13 @@ std::size_t PipelineConfig::effective_workers() const noexcept {
 std::size_t PipelineConfig::effective_in_flight_batches() const noexcept {
     return runtime.max_in_flight_batches != 0 ? runtime.max_in_flight_batches
                                               : 4 * effective_workers();
+}
+
+std::string EndpointConfig::resolve_path(const std::string& path) const {
+    if (path.empty() || path == "-" || path.front() == '/' || base_dir.empty()) {
+        return path;
+    }
+    return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
 void mark_source_keys(MapReader& reader) {

@@ -20,12 +20,12 @@ namespace edgeflow {
 enum class FullPolicy { block, drop_oldest };
 
 struct IngestQueueConfig {
-    std::uint64_t capacity = 65536;  ///< messages
+    std::uint64_t capacity = 8192;  ///< messages
     FullPolicy when_full = FullPolicy::block;
 };
 
 struct EgressQueueConfig {
-    std::uint64_t capacity = 16384;  ///< messages (rounded up to whole batches)
+    std::uint64_t capacity = 8192;  ///< messages (rounded up to whole batches)
 };
 
 struct RuntimeConfig {
@@ -44,6 +44,10 @@ struct EndpointConfig {
     std::string topic;         ///< destinations: topic template (default "{topic}")
     bool dead_letter = false;  ///< destinations: receives rejected messages instead
     ConfigNode node;           ///< the endpoint's map, for the kind's own parser
+    std::string base_dir;      ///< directory of the pipeline file: relative paths start here
+
+    /// `path` as given when absolute (or `-`), else relative to the pipeline file's directory.
+    std::string resolve_path(const std::string& path) const;
 };
 
 struct PipelineConfig {

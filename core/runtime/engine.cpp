@@ -53,7 +53,8 @@ Engine::Engine(const PipelineConfig& config, std::vector<std::unique_ptr<AnyStag
       free_batches_(2 * total_batches(config) + 64),
       ingest_(config.runtime.ingest_queue.capacity + 256),
       ingest_space_(static_cast<ssize_t>(config.runtime.ingest_queue.capacity)),
-      egress_(2 * total_batches(config) + 64) {}
+      egress_(2 * total_batches(config) + 64),
+      egress_token_(egress_) {}
 
 Engine::~Engine() {
     if (started_) {
@@ -245,8 +246,13 @@ void Engine::dispatch_loop() {
 }
 
 void Engine::on_graph_done(Batch* batch) {
-    // Runs serially in sequence order; the egress queue holds at most the batch pool.
-    egress_.enqueue(batch);
+    // Runs serially in sequence order; the egress queue holds at most the batch pool, for which
+    // it was sized, so try_enqueue has room.
+    const bool queued = egress_.try_enqueue(egress_token_, batch);
+    EDGEFLOW_ASSERT(queued);
+    if (!queued) {
+        egress_.enqueue(egress_token_, batch);
+    }
 }
 
 void Engine::egress_loop() {

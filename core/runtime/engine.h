@@ -91,6 +91,10 @@ private:
     moodycamel::BlockingConcurrentQueue<Message*> ingest_;
     moodycamel::LightweightSemaphore ingest_space_;
     moodycamel::BlockingConcurrentQueue<Batch*> egress_;
+    // The graph's exit node runs on whichever worker is free, one at a time. Without one
+    // explicit producer, each worker thread would be its own producer, and the queue keeps
+    // order only per producer: batches would overtake each other here.
+    moodycamel::ProducerToken egress_token_;
     IngestCounters ingest_counters_;
     EngineSignals signals_;
 
