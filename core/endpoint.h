@@ -72,6 +72,10 @@ struct EngineSignals {
     /// Set when the engine begins a graceful stop: sinks that cannot deliver give up after
     /// their drain timeout instead of waiting for ever.
     std::atomic<bool> stopping{false};
+    /// Most messages the engine holds at once (its message pool). While every source waits,
+    /// no message enters, so a sink that can accept this many beyond its own window can always
+    /// drain the engine; the MQTT sink sizes its client library's send buffer from it.
+    std::size_t message_capacity = 0;
 };
 
 struct SinkCounters {

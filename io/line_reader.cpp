@@ -28,6 +28,7 @@ bool LineReader::rewind() {
     }
     begin_ = end_ = 0;
     eof_ = false;
+    skipping_ = false;
     line_number_ = 0;
     return true;
 }
@@ -89,7 +90,11 @@ bool LineReader::next(std::string_view& line, bool& truncated) {
         }
         if (!fill()) {
             if (end_ > begin_) {
-                line = {buffer_.get() + begin_, end_ - begin_};  // last line, no newline
+                std::size_t length = end_ - begin_;  // last line, no newline
+                if (buffer_[begin_ + length - 1] == '\r') {
+                    --length;
+                }
+                line = {buffer_.get() + begin_, length};
                 begin_ = end_;
                 ++line_number_;
                 return true;

@@ -151,7 +151,7 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
         }
     } else {
         reader.optional_bool("retain", config.retain);
-        reader.optional_uint("max_inflight", config.max_inflight, 1, 65535);
+        reader.optional_uint("max_inflight", config.max_inflight, 1, 4096);
         reader.optional_uint("drain_timeout", config.drain_timeout, 0, 3600);
     }
     if (config.protocol == 4 && config.session_expiry != 0) {

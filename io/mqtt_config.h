@@ -16,7 +16,7 @@
 //   topics: ["factory/+/telemetry", "$share/edgeflow/plant/#"]
 //   # destination only
 //   retain: false
-//   max_inflight: 1024              # QoS 1 publishes awaiting PUBACK before the sink waits
+//   max_inflight: 256               # publishes awaiting PUBACK before the sink waits
 //   drain_timeout: 10               # seconds to wait for the broker when stopping
 #pragma once
 
@@ -53,7 +53,7 @@ struct MqttConfig {
     TlsConfig tls;
     std::vector<std::string> topics;  ///< source
     bool retain = false;              ///< destination
-    std::uint64_t max_inflight = 1024;
+    std::uint64_t max_inflight = 256;
     std::uint64_t drain_timeout = 10;
 
     static MqttConfig parse(const EndpointConfig& endpoint, bool source, ConfigErrors& errors);

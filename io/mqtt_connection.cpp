@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/log.h"
@@ -31,11 +32,20 @@ MqttConnection::~MqttConnection() {
     stop();
 }
 
-Status MqttConnection::start(OnConnected on_connected, OnMessage on_message) {
+Status MqttConnection::start(OnConnected on_connected, OnMessage on_message,
+                             std::size_t max_buffered) {
     on_connected_ = std::move(on_connected);
     on_message_ = std::move(on_message);
     try {
         mqtt::create_options create(config_.protocol == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
+        // The library refuses a publish once this many are queued unsent (default 100). It
+        // scans that queue linearly, so it should hold little in steady state; the sink keeps
+        // it near max_inflight and only goes beyond while a source stalls the receive thread.
+        if (max_buffered == 0) {
+            max_buffered = config_.max_inflight + 16;
+        }
+        create.set_max_buffered_messages(
+            static_cast<int>(std::min<std::size_t>(max_buffered, 1 << 30)));
         client_ = std::make_unique<mqtt::async_client>(config_.broker, config_.client_id, create);
         mqtt::connect_options_builder builder;
         // The version goes first: it decides whether clean_start or clean_session applies.
@@ -46,18 +56,22 @@ Status MqttConnection::start(OnConnected on_connected, OnMessage on_message) {
             .max_inflight(static_cast<int>(config_.max_inflight));
         if (config_.protocol == 5) {
             builder.clean_start(config_.clean_start);
-            mqtt::properties properties;
-            if (config_.session_expiry > 0) {
-                properties.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
-                                              static_cast<int>(config_.session_expiry)));
-            }
-            builder.properties(properties);
         } else {
             builder.clean_session(config_.clean_start);
         }
+        options_ = builder.finalize();
         if (!config_.username.empty()) {
-            builder.user_name(config_.username);
-            builder.password(config_.password);
+            options_.set_user_name(config_.username);
+            options_.set_password(config_.password);
+        }
+        // Credentials, properties and TLS options are set on the member itself: this library
+        // version copies connect options without re-pointing them, so ones set on the builder would
+        // dangle once it is gone (and crash the next connect).
+        if (config_.protocol == 5 && config_.session_expiry > 0) {
+            mqtt::properties properties;
+            properties.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
+                                          static_cast<int>(config_.session_expiry)));
+            options_.set_properties(properties);
         }
         if (config_.tls.enabled) {
             mqtt::ssl_options_builder tls;
@@ -71,9 +85,8 @@ Status MqttConnection::start(OnConnected on_connected, OnMessage on_message) {
                 tls.private_key(config_.tls.key_file);
             }
             tls.enable_server_cert_auth(config_.tls.verify).verify(config_.tls.verify);
-            builder.ssl(tls.finalize());
+            options_.set_ssl(tls.finalize());
         }
-        options_ = builder.finalize();
         client_->set_callback(*this);
     } catch (const mqtt::exception& e) {
         return Status::error(std::string("cannot create MQTT client for '") + config_.broker +

@@ -34,7 +34,8 @@ public:
 
     /// Creates the client and starts the supervisor. Fails only on local problems (bad URI,
     /// unreadable TLS files); an unreachable broker is retried, not an error.
-    Status start(OnConnected on_connected, OnMessage on_message);
+    /// `max_buffered`: publishes the client library may queue unsent (0 = max_inflight + 16).
+    Status start(OnConnected on_connected, OnMessage on_message, std::size_t max_buffered = 0);
     /// Stops reconnecting and disconnects; after it returns no handler runs again.
     void stop();
 

@@ -23,11 +23,23 @@ MqttSink::~MqttSink() {
 Status MqttSink::start(const EngineSignals& signals) {
     signals_ = &signals;
     // An unreachable broker is not an error: the supervisor keeps trying and write() waits.
-    return connection_.start(nullptr, nullptr);
+    //
+    // All clients in the process share the library's one receive thread, and a source waiting
+    // for ingest room waits on it, so no PUBACK is read until the engine drains. Publishes
+    // then queue in the library instead: room for the engine's whole content beyond the
+    // in-flight window means the sink never waits on an acknowledgement that cannot come.
+    const std::size_t max_buffered =
+        connection_.config().max_inflight + signals.message_capacity + 16;
+    return connection_.start(nullptr, nullptr, max_buffered);
 }
 
 std::string MqttSink::state() const {
-    return connection_.state() + ", " + std::to_string(inflight_.load()) + " awaiting PUBACK";
+    std::string text =
+        connection_.state() + ", " + std::to_string(inflight_.load()) + " awaiting PUBACK";
+    if (const auto waits = buffer_full_waits_.load(); waits > 0) {
+        text += ", " + std::to_string(waits) + " wait(s) for the client's send buffer";
+    }
+    return text;
 }
 
 bool MqttSink::wait_until_writable() noexcept {
@@ -89,6 +101,12 @@ void MqttSink::publish(const Message& message) noexcept {
             inflight_.fetch_sub(1, std::memory_order_acq_rel);
             if (!connection_.connected()) {
                 continue;  // lost between the check and the call: wait and publish again
+            }
+            if (e.get_return_code() == MQTTASYNC_MAX_BUFFERED_MESSAGES) {
+                // The library's queue is full (its own sending lags): backpressure, not loss.
+                buffer_full_waits_.fetch_add(1, std::memory_order_relaxed);
+                std::this_thread::sleep_for(poll_interval);
+                continue;
             }
             counters.failed.fetch_add(1, std::memory_order_relaxed);
             if (failures_logged_.fetch_add(1) < 10) {

@@ -42,6 +42,7 @@ private:
     const EngineSignals* signals_ = nullptr;
     std::atomic<std::int64_t> inflight_{0};
     std::atomic<std::uint64_t> failures_logged_{0};
+    std::atomic<std::uint64_t> buffer_full_waits_{0};
     bool closed_ = false;
 };
 

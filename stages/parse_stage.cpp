@@ -23,10 +23,19 @@ error_code add_number(od::number number, std::string_view key, Record& record) {
     return simdjson::SUCCESS;
 }
 
-template <typename V>  // od::value or od::document: the same calls, not a common base
-error_code add_value(V& value, std::string_view key, Record& record);
+// On-Demand does not bound nesting while the document is walked, and the walk below recurses
+// once per level: depth is counted here so a deeply nested payload is rejected, not a crash.
+struct Walk {
+    Record& record;
+    std::size_t max_depth;
+    std::size_t depth = 0;
+};
 
-error_code add_object(od::object object, std::string_view key, Record& record) {
+template <typename V>  // od::value or od::document: the same calls, not a common base
+error_code add_value(V& value, std::string_view key, Walk& walk);
+
+error_code add_object(od::object object, std::string_view key, Walk& walk) {
+    Record& record = walk.record;
     const auto index = record.open_object(key);
     for (auto field : object) {
         std::string_view name;
@@ -37,7 +46,7 @@ error_code add_object(od::object object, std::string_view key, Record& record) {
         if (auto error = field.value().get(child)) {
             return error;
         }
-        if (auto error = add_value(child, name, record)) {
+        if (auto error = add_value(child, name, walk)) {
             return error;
         }
     }
@@ -45,14 +54,15 @@ error_code add_object(od::object object, std::string_view key, Record& record) {
     return simdjson::SUCCESS;
 }
 
-error_code add_array(od::array array, std::string_view key, Record& record) {
+error_code add_array(od::array array, std::string_view key, Walk& walk) {
+    Record& record = walk.record;
     const auto index = record.open_array(key);
     for (auto element : array) {
         od::value child;
         if (auto error = element.get(child)) {
             return error;
         }
-        if (auto error = add_value(child, {}, record)) {
+        if (auto error = add_value(child, {}, walk)) {
             return error;
         }
     }
@@ -61,25 +71,35 @@ error_code add_array(od::array array, std::string_view key, Record& record) {
 }
 
 template <typename V>
-error_code add_value(V& value, std::string_view key, Record& record) {
+error_code add_value(V& value, std::string_view key, Walk& walk) {
+    Record& record = walk.record;
     od::json_type type;
     if (auto error = value.type().get(type)) {
         return error;
     }
     switch (type) {
-        case od::json_type::object: {
-            od::object object;
-            if (auto error = value.get_object().get(object)) {
-                return error;
-            }
-            return add_object(object, key, record);
-        }
+        case od::json_type::object:
         case od::json_type::array: {
-            od::array array;
-            if (auto error = value.get_array().get(array)) {
-                return error;
+            if (walk.depth >= walk.max_depth) {
+                return simdjson::DEPTH_ERROR;
             }
-            return add_array(array, key, record);
+            ++walk.depth;
+            error_code error = simdjson::SUCCESS;
+            if (type == od::json_type::object) {
+                od::object object;
+                error = value.get_object().get(object);
+                if (!error) {
+                    error = add_object(object, key, walk);
+                }
+            } else {
+                od::array array;
+                error = value.get_array().get(array);
+                if (!error) {
+                    error = add_array(array, key, walk);
+                }
+            }
+            --walk.depth;
+            return error;
         }
         case od::json_type::number: {
             od::number number;
@@ -166,7 +186,8 @@ bool ParseStage::parse(Message& message, unsigned worker) noexcept {
     od::document doc;
     auto error = scratch.parser.iterate(data, payload.size(), capacity).get(doc);
     if (!error) {
-        error = add_value(doc, {}, message.record);
+        Walk walk{message.record, config_.max_depth};
+        error = add_value(doc, {}, walk);
     }
     if (!error && !document_at_end(doc)) {
         error = simdjson::TRAILING_CONTENT;

@@ -22,7 +22,9 @@ public:
     bool quoted = false;  ///< scalar was written in quotes (so `"1"` is a string, not a number)
     int line = 0;         ///< 1-based
     int column = 0;       ///< 1-based
-    std::string path;     ///< key path from the document root, e.g. `sources[0].qos`
+    int key_line = 0;     ///< where this node's key is written, when it is a map member
+    int key_column = 0;
+    std::string path;  ///< key path from the document root, e.g. `sources[0].qos`
     std::vector<std::pair<std::string, ConfigNode>> members;  ///< map entries, in file order
     std::vector<ConfigNode> items;                            ///< sequence entries
 

@@ -151,7 +151,12 @@ void MapReader::finish() {
             expected += " ";
             expected += name;
         }
+        // Point at the key itself: a block value starts on a later line than its key.
         ConfigNode at = value;
+        if (value.key_line > 0) {
+            at.line = value.key_line;
+            at.column = value.key_column;
+        }
         errors_.add(at, expected, "unknown key \"" + key + "\"");
     }
 }

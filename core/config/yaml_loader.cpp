@@ -64,6 +64,8 @@ ConfigNode convert(const YAML::Node& node, std::string path, std::string_view te
                     errors.add(value, "each key once", "\"" + key.scalar + "\" again");
                     continue;
                 }
+                value.key_line = key.line;
+                value.key_column = key.column;
                 // An empty value (`key:`) has no position of its own; point at its key.
                 if (value.is_null() && value.scalar.empty()) {
                     value.line = key.line;

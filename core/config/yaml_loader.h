@@ -1,7 +1,8 @@
 // Loads a YAML file (or text) into a ConfigNode tree. The only place edgeflow touches yaml-cpp.
 //
-// Syntax errors, duplicate keys, anchors/aliases and documents that are not a map become
-// ConfigErrors with their position; nothing throws out of here.
+// Syntax errors, duplicate keys, non-scalar keys and documents that are not a map become
+// ConfigErrors with their position; nothing throws out of here. Anchors and aliases are
+// expanded (a copy made by an alias reports positions inside its anchor).
 #pragma once
 
 #include <optional>

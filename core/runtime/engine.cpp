@@ -68,6 +68,7 @@ Status Engine::start() {
     const std::size_t pool_size =
         config_.runtime.ingest_queue.capacity + batches * batch_size_ + sources_.size() + 1;
     messages_ = std::make_unique<MessagePool>(pool_size, config_.destinations.size());
+    signals_.message_capacity = pool_size;
     batch_storage_.reserve(batches);
     for (std::size_t i = 0; i < batches; ++i) {
         batch_storage_.push_back(std::make_unique<Batch>(batch_size_));

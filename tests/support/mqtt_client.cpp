@@ -73,7 +73,8 @@ std::size_t TestSubscriber::count() {
 TestPublisher::TestPublisher(const std::string& uri, const std::string& client_id)
     : client_(std::make_unique<mqtt::async_client>(uri, client_id,
                                                    mqtt::create_options(MQTTVERSION_5))) {
-    client_->connect(v5_options())->wait_for(std::chrono::seconds(5));
+    // A second client in one process can take two seconds to connect (the library polls).
+    client_->connect(v5_options())->wait_for(std::chrono::seconds(10));
 }
 
 TestPublisher::~TestPublisher() {
@@ -104,6 +105,12 @@ bool TestPublisher::publish(const std::string& topic, const std::string& payload
 }
 
 void TestPublisher::publish_async(const std::string& topic, const std::string& payload, int qos) {
+    // The library refuses more than its buffer (100 by default) of unsent publishes: keep
+    // under it by waiting for the oldest when the window is full.
+    constexpr std::size_t window = 64;
+    if (pending_.size() >= window) {
+        pending_[pending_.size() - window]->wait_for(std::chrono::seconds(10));
+    }
     pending_.push_back(client_->publish(topic, payload.data(), payload.size(), qos, false));
 }
 

@@ -1,0 +1,526 @@
+#include "core/config/pipeline_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/config/yaml_loader.h"
+
+namespace edgeflow {
+namespace {
+
+using testing::ElementsAre;
+using testing::IsEmpty;
+using testing::StartsWith;
+
+struct Parsed {
+    PipelineConfig config;
+    std::vector<std::string> errors;  ///< ConfigError::to_string(), in file order
+};
+
+// Loads and parses `text`; raw string literals start with a newline, dropped here, so line 1 is
+// the line after R"(.
+Parsed parse(std::string_view text, const std::string& file = "pipeline.yaml") {
+    if (!text.empty() && text.front() == '\n') {
+        text.remove_prefix(1);
+    }
+    ConfigErrors errors(file);
+    Parsed out;
+    if (auto root = load_yaml_text(std::string(text), errors)) {
+        out.config = parse_pipeline(*root, errors);
+    }
+    std::istringstream lines(errors.to_string());
+    for (std::string line; std::getline(lines, line);) {
+        out.errors.push_back(line);
+    }
+    return out;
+}
+
+// Lines 1-5 of most cases below: a valid pipeline to add one mistake to.
+constexpr std::string_view minimal = R"(
+sources:
+  - kind: file
+    path: in.jsonl
+destinations:
+  - kind: null
+)";
+
+std::vector<std::string> errors_with(std::string_view extra) {
+    return parse(std::string(minimal) + std::string(extra)).errors;
+}
+
+// A runtime block of one line, `runtime:\n  <line>`: the line is line 7.
+std::vector<std::string> runtime_errors(std::string_view line) {
+    return errors_with("runtime:\n  " + std::string(line) + "\n");
+}
+
+TEST(PipelineConfig, FullPipeline) {
+    const auto parsed = parse(R"(
+version: 1
+name: plant-a
+sources:
+  - name: telemetry
+    kind: file
+    path: in.jsonl
+  - kind: mqtt
+    broker: tcp://localhost:1883
+    topics: a/#
+destinations:
+  - name: out
+    kind: file
+    path: out.jsonl
+    topic: enriched/{topic}
+  - kind: null
+  - name: dlq
+    kind: file
+    path: dlq.jsonl
+    dead_letter: true
+runtime:
+  workers: 3
+  batch_size: 16
+  max_in_flight_batches: 5
+  max_payload_bytes: 4096
+  ingest_queue:
+    capacity: 100
+    when_full: drop_oldest
+  egress_queue:
+    capacity: 200
+)");
+    ASSERT_THAT(parsed.errors, IsEmpty());
+    const PipelineConfig& c = parsed.config;
+    EXPECT_EQ(c.file, "pipeline.yaml");
+    EXPECT_EQ(c.name, "plant-a");
+
+    ASSERT_EQ(c.sources.size(), 2u);
+    EXPECT_EQ(c.sources[0].name, "telemetry");
+    EXPECT_EQ(c.sources[0].kind, "file");
+    ASSERT_NE(c.sources[0].node.find("path"), nullptr);
+    EXPECT_EQ(c.sources[0].node.find("path")->scalar, "in.jsonl");
+    EXPECT_EQ(c.sources[1].name, "source-2");
+    EXPECT_EQ(c.sources[1].kind, "mqtt");
+
+    ASSERT_EQ(c.destinations.size(), 3u);
+    EXPECT_EQ(c.destinations[0].name, "out");
+    EXPECT_EQ(c.destinations[0].topic, "enriched/{topic}");
+    EXPECT_FALSE(c.destinations[0].dead_letter);
+    EXPECT_EQ(c.destinations[1].name, "destination-2");
+    EXPECT_EQ(c.destinations[1].kind, "null");
+    EXPECT_EQ(c.destinations[1].topic, "{topic}");
+    EXPECT_EQ(c.destinations[2].name, "dlq");
+    EXPECT_TRUE(c.destinations[2].dead_letter);
+    EXPECT_EQ(c.destinations[2].topic, "edgeflow/deadletter");
+    ASSERT_TRUE(c.dead_letter.has_value());
+    EXPECT_EQ(*c.dead_letter, 2u);
+
+    EXPECT_EQ(c.runtime.workers, 3u);
+    EXPECT_EQ(c.runtime.batch_size, 16u);
+    EXPECT_EQ(c.runtime.max_in_flight_batches, 5u);
+    EXPECT_EQ(c.runtime.max_payload_bytes, 4096u);
+    EXPECT_EQ(c.runtime.ingest_queue.capacity, 100u);
+    EXPECT_EQ(c.runtime.ingest_queue.when_full, FullPolicy::drop_oldest);
+    EXPECT_EQ(c.runtime.egress_queue.capacity, 200u);
+    EXPECT_EQ(c.effective_workers(), 3u);
+    EXPECT_EQ(c.effective_in_flight_batches(), 5u);
+    EXPECT_NE(c.root.find("runtime"), nullptr);
+}
+
+TEST(PipelineConfig, Defaults) {
+    const auto parsed = parse(minimal);
+    ASSERT_THAT(parsed.errors, IsEmpty());
+    const PipelineConfig& c = parsed.config;
+    EXPECT_EQ(c.name, "");
+    EXPECT_EQ(c.sources[0].name, "source-1");
+    EXPECT_EQ(c.destinations[0].name, "destination-1");
+    EXPECT_FALSE(c.dead_letter.has_value());
+    EXPECT_EQ(c.runtime.workers, 0u);
+    EXPECT_EQ(c.runtime.batch_size, 64u);
+    EXPECT_EQ(c.runtime.max_in_flight_batches, 0u);
+    EXPECT_EQ(c.runtime.max_payload_bytes, 1u << 20);
+    EXPECT_EQ(c.runtime.ingest_queue.capacity, 8192u);
+    EXPECT_EQ(c.runtime.ingest_queue.when_full, FullPolicy::block);
+    EXPECT_EQ(c.runtime.egress_queue.capacity, 8192u);
+    EXPECT_EQ(c.effective_workers(), allowed_cpu_count());
+    EXPECT_GE(allowed_cpu_count(), 1u);
+    EXPECT_EQ(c.effective_in_flight_batches(), 4 * c.effective_workers());
+}
+
+TEST(PipelineConfig, WorkersAutoMeansOnePerCpu) {
+    const auto parsed = parse(std::string(minimal) + "runtime:\n  workers: auto\n");
+    ASSERT_THAT(parsed.errors, IsEmpty());
+    EXPECT_EQ(parsed.config.runtime.workers, 0u);
+    EXPECT_EQ(parsed.config.effective_workers(), allowed_cpu_count());
+}
+
+TEST(PipelineConfig, IngestQueueBlockPolicy) {
+    const auto parsed =
+        parse(std::string(minimal) + "runtime:\n  ingest_queue: {capacity: 1, when_full: block}\n");
+    ASSERT_THAT(parsed.errors, IsEmpty());
+    EXPECT_EQ(parsed.config.runtime.ingest_queue.capacity, 1u);
+    EXPECT_EQ(parsed.config.runtime.ingest_queue.when_full, FullPolicy::block);
+}
+
+TEST(PipelineConfig, RangeLimitsAreAccepted) {
+    const auto parsed = parse(std::string(minimal) + R"(runtime:
+  workers: 256
+  batch_size: 4096
+  max_in_flight_batches: 4096
+  max_payload_bytes: 268435456
+  ingest_queue: {capacity: 16777216}
+  egress_queue: {capacity: 1}
+)");
+    ASSERT_THAT(parsed.errors, IsEmpty());
+    EXPECT_EQ(parsed.config.runtime.workers, 256u);
+    EXPECT_EQ(parsed.config.runtime.max_payload_bytes, 268435456u);
+    EXPECT_EQ(parsed.config.runtime.ingest_queue.capacity, 16777216u);
+}
+
+TEST(PipelineConfig, DeadLetterDestinationKeepsItsTopic) {
+    const auto parsed = parse(std::string(minimal) + R"(  - kind: null
+    dead_letter: true
+    topic: dlq/{topic.1}
+  - kind: null
+    dead_letter: false
+)");
+    ASSERT_THAT(parsed.errors, IsEmpty());
+    ASSERT_EQ(parsed.config.destinations.size(), 3u);
+    EXPECT_EQ(parsed.config.destinations[1].topic, "dlq/{topic.1}");
+    EXPECT_EQ(parsed.config.dead_letter, std::optional<std::size_t>(1));
+    EXPECT_FALSE(parsed.config.destinations[2].dead_letter);
+}
+
+TEST(PipelineConfig, KindNullIsTheNullDestination) {
+    const auto parsed = parse(R"(
+sources:
+  - kind: file
+    path: in.jsonl
+destinations:
+  - kind: null
+  - kind: ~
+  - kind: "null"
+)");
+    ASSERT_THAT(parsed.errors, IsEmpty());
+    for (const auto& d : parsed.config.destinations) {
+        EXPECT_EQ(d.kind, "null") << d.name;
+    }
+}
+
+TEST(PipelineConfig, ResolvesPathsAgainstThePipelineDirectory) {
+    const auto parsed = parse(minimal, "/etc/edgeflow/pipeline.yaml");
+    ASSERT_THAT(parsed.errors, IsEmpty());
+    const EndpointConfig& source = parsed.config.sources[0];
+    EXPECT_EQ(source.base_dir, "/etc/edgeflow");
+    EXPECT_EQ(source.resolve_path("in.jsonl"), "/etc/edgeflow/in.jsonl");
+    EXPECT_EQ(source.resolve_path("../data/in.jsonl"), "/etc/data/in.jsonl");
+    EXPECT_EQ(source.resolve_path("/abs/in.jsonl"), "/abs/in.jsonl");
+    EXPECT_EQ(source.resolve_path("-"), "-");
+    EXPECT_EQ(source.resolve_path(""), "");
+}
+
+TEST(PipelineConfig, RelativePipelineFileLeavesPathsAlone) {
+    const auto parsed = parse(minimal, "pipeline.yaml");
+    EXPECT_EQ(parsed.config.sources[0].resolve_path("in.jsonl"), "in.jsonl");
+}
+
+TEST(PipelineConfigErrors, UnknownTopLevelKey) {
+    EXPECT_THAT(errors_with("sourcse: 1\n"),
+                ElementsAre("pipeline.yaml:6:1: sourcse: expected one of the keys of a pipeline "
+                            "file: destinations name runtime sources version, found unknown key "
+                            "\"sourcse\""));
+}
+
+TEST(PipelineConfigErrors, UnknownKeyWithABlockValuePointsAtTheKey) {
+    const auto errors = errors_with("extras:\n  - kind: x\n");
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_THAT(errors[0], StartsWith("pipeline.yaml:6:")) << "the key `extras` is on line 6";
+}
+
+TEST(PipelineConfigErrors, UnknownRuntimeKey) {
+    EXPECT_THAT(errors_with("runtime:\n  workers: 2\n  wrokers: 3\n"),
+                ElementsAre("pipeline.yaml:8:3: runtime.wrokers: expected one of the keys of "
+                            "the runtime block: batch_size egress_queue ingest_queue "
+                            "max_in_flight_batches max_payload_bytes workers, found unknown key "
+                            "\"wrokers\""));
+}
+
+TEST(PipelineConfigErrors, UnknownQueueKeys) {
+    EXPECT_THAT(errors_with("runtime:\n  ingest_queue:\n    size: 10\n"),
+                ElementsAre("pipeline.yaml:8:5: runtime.ingest_queue.size: expected one of the "
+                            "keys of ingest_queue: capacity when_full, found unknown key "
+                            "\"size\""));
+    EXPECT_THAT(runtime_errors("egress_queue: {when_full: block}"),
+                ElementsAre("pipeline.yaml:7:18: runtime.egress_queue.when_full: expected one of "
+                            "the keys of egress_queue: capacity, found unknown key "
+                            "\"when_full\""));
+}
+
+TEST(PipelineConfigErrors, WorkersOutOfRangeOrWrongType) {
+    for (const char* value : {"many", "0", "257", "-1", "1.5", "\"2\"", "[1]"}) {
+        const std::string found =
+            value[0] == '['
+                ? "a list"
+                : (value[0] == '"' ? std::string(value) : "\"" + std::string(value) + "\"");
+        EXPECT_THAT(runtime_errors("workers: " + std::string(value)),
+                    ElementsAre("pipeline.yaml:7:12: runtime.workers: expected a whole number "
+                                "from 1 to 256 or auto, found " +
+                                found))
+            << value;
+    }
+}
+
+TEST(PipelineConfigErrors, RuntimeNumbersOutOfRange) {
+    struct Case {
+        const char* line;
+        const char* message;
+    };
+    const Case cases[] = {
+        {"batch_size: 0",
+         "pipeline.yaml:7:15: runtime.batch_size: expected a whole number from 1 to 4096, found "
+         "\"0\""},
+        {"batch_size: 4097",
+         "pipeline.yaml:7:15: runtime.batch_size: expected a whole number from 1 to 4096, found "
+         "\"4097\""},
+        {"batch_size: \"64\"",
+         "pipeline.yaml:7:15: runtime.batch_size: expected a whole number from 1 to 4096, found "
+         "\"64\""},
+        {"max_in_flight_batches: 0",
+         "pipeline.yaml:7:26: runtime.max_in_flight_batches: expected a whole number from 1 to "
+         "4096, found \"0\""},
+        {"max_payload_bytes: 15",
+         "pipeline.yaml:7:22: runtime.max_payload_bytes: expected a whole number from 16 to "
+         "268435456, found \"15\""},
+        {"max_payload_bytes: 268435457",
+         "pipeline.yaml:7:22: runtime.max_payload_bytes: expected a whole number from 16 to "
+         "268435456, found \"268435457\""},
+        {"max_payload_bytes: 99999999999999999999999",
+         "pipeline.yaml:7:22: runtime.max_payload_bytes: expected a whole number from 16 to "
+         "268435456, found \"99999999999999999999999\""},
+        {"ingest_queue: {capacity: 0}",
+         "pipeline.yaml:7:28: runtime.ingest_queue.capacity: expected a whole number from 1 to "
+         "16777216, found \"0\""},
+        {"ingest_queue: {capacity: 16777217}",
+         "pipeline.yaml:7:28: runtime.ingest_queue.capacity: expected a whole number from 1 to "
+         "16777216, found \"16777217\""},
+        {"ingest_queue: {when_full: sometimes}",
+         "pipeline.yaml:7:29: runtime.ingest_queue.when_full: expected one of block drop_oldest, "
+         "found \"sometimes\""},
+        {"egress_queue: {capacity: 0}",
+         "pipeline.yaml:7:28: runtime.egress_queue.capacity: expected a whole number from 1 to "
+         "16777216, found \"0\""},
+        {"ingest_queue: 5",
+         "pipeline.yaml:7:17: runtime.ingest_queue: expected ingest_queue (a map of keys), found "
+         "\"5\""},
+    };
+    for (const auto& c : cases) {
+        EXPECT_THAT(runtime_errors(c.line), ElementsAre(c.message)) << c.line;
+    }
+}
+
+TEST(PipelineConfigErrors, RuntimeNotAMap) {
+    EXPECT_THAT(errors_with("runtime: 5\n"),
+                ElementsAre("pipeline.yaml:6:10: runtime: expected the runtime block (a map of "
+                            "keys), found \"5\""));
+    EXPECT_THAT(errors_with("runtime:\n"),
+                ElementsAre("pipeline.yaml:6:1: runtime: expected the runtime block (a map of "
+                            "keys), found nothing"));
+}
+
+TEST(PipelineConfigErrors, VersionAndName) {
+    EXPECT_THAT(errors_with("version: 2\n"),
+                ElementsAre("pipeline.yaml:6:10: version: expected a whole number from 1 to 1, "
+                            "found \"2\""));
+    EXPECT_THAT(errors_with("name: [a]\n"),
+                ElementsAre("pipeline.yaml:6:7: name: expected a pipeline name, found a list"));
+}
+
+TEST(PipelineConfigErrors, MissingSourcesOrDestinations) {
+    EXPECT_THAT(parse("destinations:\n  - kind: null\n").errors,
+                ElementsAre("pipeline.yaml:1:1: sources: expected a list of sources, found no "
+                            "such key"));
+    EXPECT_THAT(parse("sources:\n  - kind: file\n    path: x\n").errors,
+                ElementsAre("pipeline.yaml:1:1: destinations: expected a list of destinations, "
+                            "found no such key"));
+}
+
+TEST(PipelineConfigErrors, SourcesNotAList) {
+    EXPECT_THAT(parse("sources: {kind: file}\ndestinations:\n  - kind: null\n").errors,
+                ElementsAre("pipeline.yaml:1:10: sources: expected a list of sources, found a "
+                            "map"));
+    const auto empty = parse("sources: []\ndestinations:\n  - kind: null\n").errors;
+    ASSERT_EQ(empty.size(), 1u);
+    EXPECT_THAT(empty[0], StartsWith("pipeline.yaml:1:10: sources: expected a list of sources, "
+                                     "found "));
+}
+
+TEST(PipelineConfigErrors, MissingKind) {
+    EXPECT_THAT(parse(R"(
+sources:
+  - name: a
+    path: x
+destinations:
+  - kind: null
+)")
+                    .errors,
+                ElementsAre("pipeline.yaml:2:5: sources[0].kind: expected the kind of source, "
+                            "found no such key"));
+}
+
+TEST(PipelineConfigErrors, EndpointNotAMap) {
+    EXPECT_THAT(parse("sources: [a]\ndestinations:\n  - kind: null\n").errors,
+                ElementsAre("pipeline.yaml:1:11: sources[0]: expected a source (a map with at "
+                            "least `kind`), found \"a\""));
+}
+
+TEST(PipelineConfigErrors, KindOfTheWrongShape) {
+    EXPECT_THAT(parse(R"(
+sources:
+  - kind: file
+    path: in.jsonl
+destinations:
+  - kind:
+  - kind: [file]
+)")
+                    .errors,
+                ElementsAre("pipeline.yaml:5:5: destinations[0].kind: expected a kind (mqtt, "
+                            "file, null), found nothing",
+                            "pipeline.yaml:6:11: destinations[1].kind: expected a kind (mqtt, "
+                            "file, null), found a list"));
+}
+
+TEST(PipelineConfigErrors, EmptyName) {
+    EXPECT_THAT(parse(R"(
+sources:
+  - name: ""
+    kind: file
+    path: in.jsonl
+destinations:
+  - kind: null
+)")
+                    .errors,
+                ElementsAre("pipeline.yaml:2:11: sources[0].name: expected a name, found \"\""));
+}
+
+TEST(PipelineConfigErrors, DestinationTopicNotText) {
+    EXPECT_THAT(errors_with("    topic: {topic}\n"),
+                ElementsAre("pipeline.yaml:6:12: destinations[0].topic: expected a topic "
+                            "template, found a map"));
+}
+
+TEST(PipelineConfigErrors, DeadLetterNotABool) {
+    EXPECT_THAT(errors_with("    dead_letter: yes\n  - kind: null\n"),
+                ElementsAre("pipeline.yaml:6:18: destinations[0].dead_letter: expected true or "
+                            "false, found \"yes\""));
+}
+
+TEST(PipelineConfigErrors, TwoDeadLetterDestinations) {
+    const auto parsed = parse(R"(
+sources:
+  - kind: file
+    path: in.jsonl
+destinations:
+  - kind: null
+  - name: dlq1
+    kind: null
+    dead_letter: true
+  - name: dlq2
+    kind: null
+    dead_letter: true
+)");
+    EXPECT_THAT(parsed.errors,
+                ElementsAre("pipeline.yaml:11:18: destinations[2].dead_letter: expected at most "
+                            "one dead_letter destination, found a second one, \"dlq2\""));
+    EXPECT_EQ(parsed.config.dead_letter, std::optional<std::size_t>(1));
+}
+
+TEST(PipelineConfigErrors, OnlyADeadLetterDestination) {
+    EXPECT_THAT(parse(R"(
+sources:
+  - kind: file
+    path: in.jsonl
+destinations:
+  - kind: null
+    dead_letter: true
+)")
+                    .errors,
+                ElementsAre("pipeline.yaml:5:3: destinations: expected at least one destination "
+                            "that is not the dead_letter one, found only the dead_letter "
+                            "destination"));
+}
+
+TEST(PipelineConfigErrors, DuplicateNames) {
+    EXPECT_THAT(parse(R"(
+sources:
+  - name: a
+    kind: file
+    path: x
+  - name: a
+    kind: file
+    path: y
+destinations:
+  - name: out
+    kind: null
+  - name: out
+    kind: null
+)")
+                    .errors,
+                ElementsAre("pipeline.yaml:5:11: sources[1].name: expected a name used once, "
+                            "found \"a\" again",
+                            "pipeline.yaml:11:11: destinations[1].name: expected a name used "
+                            "once, found \"out\" again"));
+}
+
+TEST(PipelineConfigErrors, DefaultNameClashesWithAGivenOne) {
+    EXPECT_THAT(parse(R"(
+sources:
+  - name: source-2
+    kind: file
+    path: x
+  - kind: file
+    path: y
+destinations:
+  - kind: null
+)")
+                    .errors,
+                ElementsAre("pipeline.yaml:5:5: sources[1]: expected a name used once, found "
+                            "\"source-2\" again"));
+}
+
+TEST(PipelineConfigErrors, SourceAndDestinationMayShareAName) {
+    EXPECT_THAT(parse(R"(
+sources:
+  - name: plant
+    kind: file
+    path: x
+destinations:
+  - name: plant
+    kind: null
+)")
+                    .errors,
+                IsEmpty());
+}
+
+TEST(PipelineConfigErrors, EveryErrorIsReportedInFileOrder) {
+    EXPECT_THAT(parse(R"(
+sources:
+  - name: a
+    path: x
+destinations:
+  - kind: null
+runtime:
+  batch_size: 0
+colour: blue
+)")
+                    .errors,
+                ElementsAre("pipeline.yaml:2:5: sources[0].kind: expected the kind of source, "
+                            "found no such key",
+                            "pipeline.yaml:7:15: runtime.batch_size: expected a whole number from "
+                            "1 to 4096, found \"0\"",
+                            "pipeline.yaml:8:1: colour: expected one of the keys of a pipeline "
+                            "file: destinations name runtime sources version, found unknown key "
+                            "\"colour\""));
+}
+
+}  // namespace
+}  // namespace edgeflow

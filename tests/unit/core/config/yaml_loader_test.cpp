@@ -1,0 +1,310 @@
+#include "core/config/yaml_loader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace edgeflow {
+namespace {
+
+using testing::ElementsAre;
+using testing::HasSubstr;
+using testing::StartsWith;
+
+// Raw string literals below start with a newline for readability; line 1 is the line after it.
+std::string yaml(std::string_view text) {
+    if (!text.empty() && text.front() == '\n') {
+        text.remove_prefix(1);
+    }
+    return std::string(text);
+}
+
+std::vector<std::string> messages(const ConfigErrors& errors) {
+    std::vector<std::string> out;
+    for (const auto& e : errors.errors()) {
+        out.push_back(e.to_string());
+    }
+    return out;
+}
+
+TEST(YamlLoader, BuildsNodesWithPositionsAndPaths) {
+    ConfigErrors errors("pipeline.yaml");
+    const auto root = load_yaml_text(yaml(R"(
+version: 1
+name: "quoted"
+sources:
+  - kind: file
+    path: in.jsonl
+runtime:
+  workers: auto
+)"),
+                                     errors);
+    ASSERT_TRUE(root.has_value()) << errors.to_string();
+    EXPECT_TRUE(errors.empty()) << errors.to_string();
+    ASSERT_TRUE(root->is_map());
+    ASSERT_EQ(root->members.size(), 4u);
+    EXPECT_EQ(root->members[0].first, "version");
+    EXPECT_EQ(root->members[3].first, "runtime");
+
+    const ConfigNode* name = root->find("name");
+    ASSERT_NE(name, nullptr);
+    EXPECT_TRUE(name->is_scalar());
+    EXPECT_TRUE(name->quoted);
+    EXPECT_EQ(name->scalar, "quoted");
+    EXPECT_EQ(name->line, 2);
+    EXPECT_EQ(name->column, 7);
+    EXPECT_EQ(name->path, "name");
+    EXPECT_FALSE(root->find("version")->quoted);
+
+    const ConfigNode* sources = root->find("sources");
+    ASSERT_NE(sources, nullptr);
+    ASSERT_TRUE(sources->is_sequence());
+    ASSERT_EQ(sources->items.size(), 1u);
+    const ConfigNode& source = sources->items[0];
+    EXPECT_TRUE(source.is_map());
+    EXPECT_EQ(source.path, "sources[0]");
+    const ConfigNode* path = source.find("path");
+    ASSERT_NE(path, nullptr);
+    EXPECT_EQ(path->path, "sources[0].path");
+    EXPECT_EQ(path->scalar, "in.jsonl");
+    EXPECT_EQ(path->line, 5);
+    EXPECT_EQ(path->column, 11);
+
+    const ConfigNode* workers = root->find("runtime")->find("workers");
+    ASSERT_NE(workers, nullptr);
+    EXPECT_EQ(workers->path, "runtime.workers");
+    EXPECT_EQ(workers->line, 7);
+    EXPECT_EQ(workers->column, 12);
+    EXPECT_EQ(root->find("missing"), nullptr);
+}
+
+TEST(YamlLoader, NullValuesKeepTheWordWritten) {
+    ConfigErrors errors("pipeline.yaml");
+    const auto root = load_yaml_text(yaml(R"(
+word: null
+tilde: ~
+empty:
+after: 1
+)"),
+                                     errors);
+    ASSERT_TRUE(root.has_value()) << errors.to_string();
+    const ConfigNode* word = root->find("word");
+    ASSERT_TRUE(word->is_null());
+    EXPECT_EQ(word->scalar, "null");
+    EXPECT_EQ(word->describe(), "null");
+    EXPECT_EQ(root->find("tilde")->scalar, "~");
+    const ConfigNode* empty = root->find("empty");
+    ASSERT_TRUE(empty->is_null());
+    EXPECT_EQ(empty->scalar, "");
+    EXPECT_EQ(empty->describe(), "nothing");
+    // An empty value points at its key.
+    EXPECT_EQ(empty->line, 3);
+    EXPECT_EQ(empty->column, 1);
+}
+
+TEST(YamlLoader, QuotedNullIsAString) {
+    ConfigErrors errors("pipeline.yaml");
+    const auto root = load_yaml_text("kind: \"null\"\n", errors);
+    ASSERT_TRUE(root.has_value());
+    const ConfigNode* kind = root->find("kind");
+    EXPECT_TRUE(kind->is_scalar());
+    EXPECT_TRUE(kind->quoted);
+    EXPECT_EQ(kind->describe(), "\"null\"");
+}
+
+TEST(YamlLoader, DuplicateKeyIsAnErrorAtTheSecondKey) {
+    ConfigErrors errors("pipeline.yaml");
+    const auto root = load_yaml_text(yaml(R"(
+name: first
+runtime:
+  workers: 1
+  batch_size: 2
+  workers: 3
+name: second
+)"),
+                                     errors);
+    ASSERT_TRUE(root.has_value());
+    EXPECT_THAT(messages(errors),
+                ElementsAre("pipeline.yaml:5:3: runtime.workers: expected each key once, found "
+                            "\"workers\" again",
+                            "pipeline.yaml:6:1: name: expected each key once, found \"name\" "
+                            "again"));
+    // The first one counts.
+    EXPECT_EQ(root->find("name")->scalar, "first");
+    EXPECT_EQ(root->find("runtime")->find("workers")->scalar, "1");
+}
+
+TEST(YamlLoader, SyntaxErrorHasItsPosition) {
+    ConfigErrors errors("pipeline.yaml");
+    const auto root = load_yaml_text(yaml(R"(
+name: a
+sources: [one, two
+runtime:
+  workers: 1
+)"),
+                                     errors);
+    EXPECT_FALSE(root.has_value());
+    ASSERT_EQ(errors.size(), 1u);
+    const ConfigError& e = errors.errors()[0];
+    EXPECT_GE(e.line, 2);
+    EXPECT_GE(e.column, 1);
+    EXPECT_EQ(e.key, "");
+    EXPECT_EQ(e.expected, "valid YAML");
+    EXPECT_FALSE(e.found.empty());
+    EXPECT_THAT(e.to_string(),
+                StartsWith("pipeline.yaml:" + std::to_string(e.line) + ":" +
+                           std::to_string(e.column) + ": expected valid YAML, found "));
+}
+
+TEST(YamlLoader, SyntaxErrorOnALaterLine) {
+    ConfigErrors errors("pipeline.yaml");
+    const auto root = load_yaml_text(yaml(R"(
+name: a
+version: 1
+runtime: {workers: 1
+)"),
+                                     errors);
+    EXPECT_FALSE(root.has_value());
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_GE(errors.errors()[0].line, 3);
+}
+
+TEST(YamlLoader, BadIndentationIsASyntaxError) {
+    ConfigErrors errors("pipeline.yaml");
+    const auto root = load_yaml_text(yaml(R"(
+name: a
+runtime:
+    workers: 1
+  batch_size: 2
+)"),
+                                     errors);
+    EXPECT_FALSE(root.has_value());
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors.errors()[0].expected, "valid YAML");
+    EXPECT_GE(errors.errors()[0].line, 4);
+}
+
+TEST(YamlLoader, DocumentMustBeAMap) {
+    struct Case {
+        std::string text;
+        std::string found;
+    };
+    for (const auto& c :
+         {Case{"- a\n- b\n", "a list"}, Case{"hello\n", "\"hello\""}, Case{"", "nothing"}}) {
+        ConfigErrors errors("pipeline.yaml");
+        EXPECT_FALSE(load_yaml_text(c.text, errors).has_value()) << c.text;
+        EXPECT_THAT(messages(errors),
+                    ElementsAre("pipeline.yaml:1:1: expected a map of top-level blocks (sources, "
+                                "destinations, runtime), found " +
+                                c.found))
+            << c.text;
+    }
+}
+
+TEST(YamlLoader, AliasesAreExpandedToCopiesOfTheirAnchor) {
+    ConfigErrors errors("pipeline.yaml");
+    const auto root = load_yaml_text(yaml(R"(
+sources:
+  - &input
+    kind: file
+    path: a.jsonl
+  - *input
+destinations:
+  - kind: null
+)"),
+                                     errors);
+    ASSERT_TRUE(root.has_value());
+    EXPECT_TRUE(errors.empty());
+    const ConfigNode* sources = root->find("sources");
+    ASSERT_NE(sources, nullptr);
+    ASSERT_EQ(sources->items.size(), 2u);
+    const ConfigNode* copied = sources->items[1].find("path");
+    ASSERT_NE(copied, nullptr);
+    EXPECT_EQ(copied->scalar, "a.jsonl");
+    EXPECT_EQ(sources->items[1].path, "sources[1]");
+}
+
+TEST(YamlLoader, ComplexKeyIsAnError) {
+    ConfigErrors errors("pipeline.yaml");
+    const auto root = load_yaml_text("? [a, b]\n: 1\nname: x\n", errors);
+    ASSERT_TRUE(root.has_value());
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors.errors()[0].expected, "a plain key");
+    EXPECT_EQ(errors.errors()[0].found, "a list");
+    EXPECT_NE(root->find("name"), nullptr);
+}
+
+class YamlFile : public testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("edgeflow-yaml-loader-" + std::to_string(::getpid()) + "-" +
+                testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    std::filesystem::path dir_;
+};
+
+TEST_F(YamlFile, LoadsAFile) {
+    const auto path = (dir_ / "pipeline.yaml").string();
+    std::ofstream(path) << "name: from-file\n";
+    ConfigErrors errors(path);
+    const auto root = load_yaml_file(path, errors);
+    ASSERT_TRUE(root.has_value()) << errors.to_string();
+    EXPECT_EQ(root->find("name")->scalar, "from-file");
+}
+
+TEST_F(YamlFile, MissingFileIsAnErrorWithoutPosition) {
+    const auto path = (dir_ / "absent.yaml").string();
+    ConfigErrors errors(path);
+    EXPECT_FALSE(load_yaml_file(path, errors).has_value());
+    EXPECT_THAT(
+        messages(errors),
+        ElementsAre(path + ": expected a readable pipeline file, found it cannot be opened"));
+}
+
+TEST(ConfigErrors, ToStringSortsByPosition) {
+    ConfigErrors errors("p.yaml");
+    ConfigNode late;
+    late.line = 9;
+    late.column = 2;
+    late.path = "b";
+    ConfigNode early;
+    early.line = 3;
+    early.column = 4;
+    early.path = "a";
+    errors.add(late, "x", "y");
+    errors.add(early, "text");
+    errors.add_global("", "a readable file", "none");
+    EXPECT_EQ(errors.to_string(),
+              "p.yaml: expected a readable file, found none\n"
+              "p.yaml:3:4: a: expected text, found nothing\n"
+              "p.yaml:9:2: b: expected x, found y\n");
+}
+
+TEST(ConfigErrors, MissingKeyNamesTheKeyUnderItsParent) {
+    ConfigErrors errors("p.yaml");
+    ConfigNode parent;
+    parent.kind = ConfigNode::Kind::map;
+    parent.line = 4;
+    parent.column = 5;
+    parent.path = "sources[1]";
+    errors.missing(parent, "path", "a path");
+    ConfigNode root;
+    root.kind = ConfigNode::Kind::map;
+    root.line = 1;
+    root.column = 1;
+    errors.missing(root, "sources", "a list");
+    EXPECT_THAT(messages(errors),
+                ElementsAre("p.yaml:4:5: sources[1].path: expected a path, found no such key",
+                            "p.yaml:1:1: sources: expected a list, found no such key"));
+}
+
+}  // namespace
+}  // namespace edgeflow
