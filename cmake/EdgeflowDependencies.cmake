@@ -4,7 +4,10 @@ find_package(Threads REQUIRED)
 find_package(TBB REQUIRED)                      # libtbb-dev
 find_package(simdjson REQUIRED)                 # libsimdjson-dev
 find_package(yaml-cpp REQUIRED)                 # libyaml-cpp-dev
-find_package(PahoMqttCpp REQUIRED)              # libpaho-mqttpp-dev
+find_package(PkgConfig REQUIRED)
+# The engine's MQTT client: one network thread per connection, so a source that holds back
+# input never stalls another connection's acknowledgements (see docs/reliability.md).
+pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)   # libmosquitto-dev
 
 # libconcurrentqueue-dev ships headers only, without a CMake package.
 find_path(CONCURRENTQUEUE_INCLUDE_DIR concurrentqueue/concurrentqueue.h REQUIRED)
@@ -14,6 +17,8 @@ add_library(moodycamel::concurrentqueue ALIAS edgeflow_concurrentqueue)
 
 if(EDGEFLOW_BUILD_TESTS)
     find_package(GTest REQUIRED)                # libgtest-dev, libgmock-dev
+    # The tests publish and subscribe with a second, independent client implementation.
+    find_package(PahoMqttCpp REQUIRED)          # libpaho-mqttpp-dev
     find_program(MOSQUITTO_EXECUTABLE mosquitto PATHS /usr/sbin /sbin)
     if(NOT MOSQUITTO_EXECUTABLE)
         message(WARNING "mosquitto not found: the MQTT integration tests will fail")

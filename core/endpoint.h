@@ -65,17 +65,9 @@ private:
 
 /// What the engine tells sinks about the rest of the pipeline while it runs.
 struct EngineSignals {
-    /// Sources currently waiting for room in the ingest queue. An MQTT source waits inside the
-    /// client library's shared receive thread, which also reads the sinks' acknowledgements, so
-    /// a sink must not wait for acknowledgements while this is non-zero.
-    std::atomic<int> sources_waiting{0};
     /// Set when the engine begins a graceful stop: sinks that cannot deliver give up after
     /// their drain timeout instead of waiting for ever.
     std::atomic<bool> stopping{false};
-    /// Most messages the engine holds at once (its message pool). While every source waits,
-    /// no message enters, so a sink that can accept this many beyond its own window can always
-    /// drain the engine; the MQTT sink sizes its client library's send buffer from it.
-    std::size_t message_capacity = 0;
 };
 
 struct SinkCounters {

@@ -1,9 +1,14 @@
 #include "io/mqtt_connection.h"
 
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <pthread.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <mutex>
 
 #include "core/log.h"
 
@@ -11,11 +16,57 @@ namespace edgeflow {
 namespace {
 
 std::atomic<int> next_thread_number{0};
+std::once_flag library_initialised;
+
+// How long one turn of the network loop waits for the socket. Stopping is noticed within it.
+constexpr int loop_wait_ms = 100;
 
 std::string seconds_text(std::chrono::steady_clock::duration d) {
     char text[32];
     std::snprintf(text, sizeof text, "%.1f s", std::chrono::duration<double>(d).count());
     return text;
+}
+
+// Splits tcp://host:port (or ssl://, mqtt://, mqtts://; [v6]:port) into host and port.
+bool split_broker(const std::string& uri, bool tls, std::string& host, int& port) {
+    const auto scheme_end = uri.find("://");
+    std::string rest = scheme_end == std::string::npos ? uri : uri.substr(scheme_end + 3);
+    while (!rest.empty() && rest.back() == '/') {
+        rest.pop_back();
+    }
+    port = tls ? 8883 : 1883;
+    std::string port_text;
+    if (rest.starts_with('[')) {
+        const auto close = rest.find(']');
+        if (close == std::string::npos) {
+            return false;
+        }
+        host = rest.substr(1, close - 1);
+        if (close + 1 < rest.size()) {
+            if (rest[close + 1] != ':') {
+                return false;
+            }
+            port_text = rest.substr(close + 2);
+        }
+    } else {
+        const auto colon = rest.rfind(':');
+        host = rest.substr(0, colon);
+        if (colon != std::string::npos) {
+            port_text = rest.substr(colon + 1);
+        }
+    }
+    if (!port_text.empty()) {
+        try {
+            std::size_t used = 0;
+            port = std::stoi(port_text, &used);
+            if (used != port_text.size() || port <= 0 || port > 65535) {
+                return false;
+            }
+        } catch (const std::exception&) {
+            return false;
+        }
+    }
+    return !host.empty();
 }
 
 }  // namespace
@@ -30,72 +81,72 @@ MqttConnection::MqttConnection(std::string owner, MqttConfig config,
 
 MqttConnection::~MqttConnection() {
     stop();
+    if (client_ != nullptr) {
+        mosquitto_destroy(client_);
+    }
 }
 
-Status MqttConnection::start(OnConnected on_connected, OnMessage on_message,
-                             std::size_t max_buffered) {
-    on_connected_ = std::move(on_connected);
-    on_message_ = std::move(on_message);
-    try {
-        mqtt::create_options create(config_.protocol == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
-        // The library refuses a publish once this many are queued unsent (default 100). It
-        // scans that queue linearly, so it should hold little in steady state; the sink keeps
-        // it near max_inflight and only goes beyond while a source stalls the receive thread.
-        if (max_buffered == 0) {
-            max_buffered = config_.max_inflight + 16;
-        }
-        create.set_max_buffered_messages(
-            static_cast<int>(std::min<std::size_t>(max_buffered, 1 << 30)));
-        client_ = std::make_unique<mqtt::async_client>(config_.broker, config_.client_id, create);
-        mqtt::connect_options_builder builder;
-        // The version goes first: it decides whether clean_start or clean_session applies.
-        builder.mqtt_version(config_.protocol == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1)
-            .keep_alive_interval(std::chrono::seconds(config_.keep_alive))
-            .connect_timeout(std::chrono::seconds(config_.connect_timeout))
-            .automatic_reconnect(false)
-            .max_inflight(static_cast<int>(config_.max_inflight));
-        if (config_.protocol == 5) {
-            builder.clean_start(config_.clean_start);
-        } else {
-            builder.clean_session(config_.clean_start);
-        }
-        options_ = builder.finalize();
-        if (!config_.username.empty()) {
-            options_.set_user_name(config_.username);
-            options_.set_password(config_.password);
-        }
-        // Credentials, properties and TLS options are set on the member itself: this library
-        // version copies connect options without re-pointing them, so ones set on the builder would
-        // dangle once it is gone (and crash the next connect).
-        if (config_.protocol == 5 && config_.session_expiry > 0) {
-            mqtt::properties properties;
-            properties.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
-                                          static_cast<int>(config_.session_expiry)));
-            options_.set_properties(properties);
-        }
-        if (config_.tls.enabled) {
-            mqtt::ssl_options_builder tls;
-            if (!config_.tls.ca_file.empty()) {
-                tls.trust_store(config_.tls.ca_file);
-            }
-            if (!config_.tls.cert_file.empty()) {
-                tls.key_store(config_.tls.cert_file);
-            }
-            if (!config_.tls.key_file.empty()) {
-                tls.private_key(config_.tls.key_file);
-            }
-            tls.enable_server_cert_auth(config_.tls.verify).verify(config_.tls.verify);
-            options_.set_ssl(tls.finalize());
-        }
-        client_->set_callback(*this);
-    } catch (const mqtt::exception& e) {
-        return Status::error(std::string("cannot create MQTT client for '") + config_.broker +
-                             "': " + e.what());
+Status MqttConnection::start(MqttHandler& handler) {
+    handler_ = &handler;
+    std::call_once(library_initialised, [] { mosquitto_lib_init(); });
+    if (!split_broker(config_.broker, config_.tls.enabled, endpoint_.host, endpoint_.port)) {
+        return Status::error("cannot read the broker URI '" + config_.broker +
+                             "': expected scheme://host[:port]");
     }
-    supervisor_ = std::thread([this] { supervise(); });
-    const std::string name = "ef-mqtt-" + std::to_string(next_thread_number++);
-    pthread_setname_np(supervisor_.native_handle(), name.c_str());
+    client_ = mosquitto_new(config_.client_id.c_str(), config_.clean_start, this);
+    if (client_ == nullptr) {
+        return Status::error("cannot create an MQTT client for '" + config_.broker + "'");
+    }
+    // Publishes come from other threads while this connection's thread runs the loop.
+    mosquitto_threaded_set(client_, true);
+    mosquitto_int_option(client_, MOSQ_OPT_PROTOCOL_VERSION,
+                         config_.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    mosquitto_int_option(client_, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_int_option(client_, MOSQ_OPT_SEND_MAXIMUM,
+                         static_cast<int>(std::min<std::uint64_t>(config_.max_inflight, 65535)));
+    mosquitto_int_option(client_, MOSQ_OPT_RECEIVE_MAXIMUM,
+                         static_cast<int>(std::min<std::uint64_t>(config_.max_inflight, 65535)));
+    if (!config_.username.empty()) {
+        mosquitto_username_pw_set(client_, config_.username.c_str(),
+                                  config_.password.empty() ? nullptr : config_.password.c_str());
+    }
+    if (config_.tls.enabled) {
+        const auto or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+        if (config_.tls.ca_file.empty()) {
+            mosquitto_int_option(client_, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+        }
+        const int rc = mosquitto_tls_set(client_, or_null(config_.tls.ca_file), nullptr,
+                                         or_null(config_.tls.cert_file),
+                                         or_null(config_.tls.key_file), nullptr);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            return Status::error("cannot use the TLS files of '" + config_.broker +
+                                 "': " + mosquitto_strerror(rc));
+        }
+        mosquitto_tls_opts_set(client_, config_.tls.verify ? 1 : 0, nullptr, nullptr);
+        mosquitto_tls_insecure_set(client_, !config_.tls.verify);
+    }
+    mosquitto_connect_v5_callback_set(client_, &MqttConnection::on_connect);
+    mosquitto_disconnect_v5_callback_set(client_, &MqttConnection::on_disconnect);
+    mosquitto_message_v5_callback_set(client_, &MqttConnection::on_message);
+    mosquitto_publish_v5_callback_set(client_, &MqttConnection::on_publish);
+    mosquitto_subscribe_v5_callback_set(client_, &MqttConnection::on_subscribe);
+
+    thread_ = std::thread([this] { run(); });
+    const std::string name = "ef-mqtt-" + std::to_string(next_thread_number.fetch_add(1));
+    pthread_setname_np(thread_.native_handle(), name.c_str());
     return Status::ok();
+}
+
+void MqttConnection::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+    connected_ = false;
 }
 
 std::string MqttConnection::state() const {
@@ -105,35 +156,71 @@ std::string MqttConnection::state() const {
     if (connected()) {
         return "connected to " + config_.broker;
     }
-    if (!ever_connected_) {
-        return "never connected to " + config_.broker;
-    }
     std::lock_guard lock(mutex_);
+    if (!ever_connected_) {
+        return "never connected to " + config_.broker +
+               (last_error_.empty() ? std::string() : " (" + last_error_ + ")");
+    }
     return "disconnected from " + config_.broker + " for " +
            seconds_text(std::chrono::steady_clock::now() - lost_at_);
 }
 
-bool MqttConnection::try_connect() {
-    try {
-        auto token = client_->connect(options_);
-        if (!token->wait_for(std::chrono::seconds(config_.connect_timeout + 1))) {
-            log_warn("mqtt", owner_ + ": connect to " + config_.broker + " timed out");
+bool MqttConnection::loop_until(const std::atomic<bool>& done, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done.load(std::memory_order_acquire)) {
+        if (stopping_ || std::chrono::steady_clock::now() >= deadline) {
             return false;
         }
-    } catch (const mqtt::exception& e) {
-        log_debug("mqtt", owner_ + ": connect to " + config_.broker + " failed: " + e.what());
+        const int rc = mosquitto_loop(client_, loop_wait_ms, 1);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            std::lock_guard lock(mutex_);
+            last_error_ = mosquitto_strerror(rc);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool MqttConnection::connect_once() {
+    mosquitto_property* properties = nullptr;
+    if (config_.protocol == 5 && config_.session_expiry > 0) {
+        mosquitto_property_add_int32(&properties, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                                     static_cast<std::uint32_t>(config_.session_expiry));
+    }
+    connack_ = false;
+    const int rc =
+        mosquitto_connect_bind_v5(client_, endpoint_.host.c_str(), endpoint_.port,
+                                  static_cast<int>(config_.keep_alive), nullptr, properties);
+    mosquitto_property_free_all(&properties);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        std::lock_guard lock(mutex_);
+        last_error_ = rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno))
+                                           : std::string(mosquitto_strerror(rc));
         return false;
     }
-    if (on_connected_) {
-        if (auto status = on_connected_(*client_); !status) {
-            log_error("mqtt", owner_ + ": " + status.message());
-            try {
-                client_->disconnect()->wait_for(std::chrono::seconds(2));
-            } catch (const mqtt::exception& e) {
-                log_debug("mqtt", owner_ + ": disconnect after failed setup: " + e.what());
-            }
-            return false;
+    if (!loop_until(connack_, std::chrono::seconds(config_.connect_timeout))) {
+        if (!stopping_) {
+            log_warn("mqtt", owner_ + ": no CONNACK from " + config_.broker + " within " +
+                                 std::to_string(config_.connect_timeout) + " s");
         }
+        mosquitto_disconnect(client_);
+        return false;
+    }
+    if (connack_code_ != 0) {
+        const char* why = config_.protocol == 5 ? mosquitto_reason_string(connack_code_)
+                                                : mosquitto_connack_string(connack_code_);
+        log_error("mqtt", owner_ + ": " + config_.broker + " refused the connection: " + why);
+        {
+            std::lock_guard lock(mutex_);
+            last_error_ = why;
+        }
+        mosquitto_disconnect(client_);
+        return false;
+    }
+    if (auto status = handler_->on_connected(*this); !status) {
+        log_error("mqtt", owner_ + ": " + status.message());
+        mosquitto_disconnect(client_);
+        return false;
     }
     return true;
 }
@@ -143,94 +230,143 @@ void MqttConnection::wait_backoff(std::chrono::milliseconds delay) {
     wake_.wait_for(lock, delay, [this] { return stopping_.load(); });
 }
 
-void MqttConnection::supervise() {
+void MqttConnection::mark_lost(const std::string& cause) {
+    {
+        std::lock_guard lock(mutex_);
+        lost_at_ = std::chrono::steady_clock::now();
+    }
+    connected_.store(false, std::memory_order_release);
+    disconnects_.fetch_add(1, std::memory_order_relaxed);
+    log_warn("mqtt",
+             owner_ + ": connection to " + config_.broker + " lost: " + cause + "; reconnecting");
+}
+
+void MqttConnection::run() {
     auto delay = std::chrono::milliseconds(config_.reconnect_initial_ms);
     const auto max_delay = std::chrono::milliseconds(config_.reconnect_max_ms);
     std::uint64_t failures = 0;
     while (!stopping_) {
-        if (connected()) {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_.load() || !connected(); });
-            continue;
-        }
-        if (try_connect()) {
-            const bool again = ever_connected_.exchange(true);
-            connected_.store(true, std::memory_order_release);
-            if (again) {
-                reconnects_.fetch_add(1, std::memory_order_relaxed);
-                std::chrono::steady_clock::duration outage;
+        if (!connect_once()) {
+            if (stopping_) {
+                break;
+            }
+            ++failures;
+            // The first failure and then every tenth are logged; all are in the outage summary.
+            if (failures == 1 || failures % 10 == 0) {
+                std::string why;
                 {
                     std::lock_guard lock(mutex_);
-                    outage = std::chrono::steady_clock::now() - lost_at_;
+                    why = last_error_;
                 }
-                log_info("mqtt", owner_ + ": reconnected to " + config_.broker + " after " +
-                                     seconds_text(outage) + " and " + std::to_string(failures) +
-                                     " failed attempt(s)");
-            } else {
-                log_info("mqtt", owner_ + ": connected to " + config_.broker);
+                log_warn("mqtt", owner_ + ": cannot connect to " + config_.broker + " (" + why +
+                                     ", attempt " + std::to_string(failures) + "), retrying in " +
+                                     std::to_string(delay.count()) + " ms");
             }
-            delay = std::chrono::milliseconds(config_.reconnect_initial_ms);
-            failures = 0;
+            wait_backoff(delay);
+            delay = std::min(delay * 2, max_delay);
             continue;
         }
-        ++failures;
-        // The first failure and then every tenth are logged; all are in the outage summary.
-        if (failures == 1 || failures % 10 == 0) {
-            log_warn("mqtt", owner_ + ": cannot connect to " + config_.broker + " (attempt " +
-                                 std::to_string(failures) + "), retrying in " +
-                                 std::to_string(delay.count()) + " ms");
+        const bool again = ever_connected_.exchange(true);
+        connected_.store(true, std::memory_order_release);
+        if (again) {
+            reconnects_.fetch_add(1, std::memory_order_relaxed);
+            std::chrono::steady_clock::duration outage;
+            {
+                std::lock_guard lock(mutex_);
+                outage = std::chrono::steady_clock::now() - lost_at_;
+            }
+            log_info("mqtt", owner_ + ": reconnected to " + config_.broker + " after " +
+                                 seconds_text(outage) + " and " + std::to_string(failures) +
+                                 " failed attempt(s)");
+        } else {
+            log_info("mqtt", owner_ + ": connected to " + config_.broker);
         }
-        wait_backoff(delay);
-        delay = std::min(delay * 2, max_delay);
-    }
-}
+        delay = std::chrono::milliseconds(config_.reconnect_initial_ms);
+        failures = 0;
 
-void MqttConnection::stop() {
-    if (!client_) {
-        return;
-    }
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (supervisor_.joinable()) {
-        supervisor_.join();
-    }
-    try {
-        if (client_->is_connected()) {
-            client_->disconnect()->wait_for(std::chrono::seconds(5));
+        while (!stopping_) {
+            const int rc = mosquitto_loop(client_, loop_wait_ms, 1);
+            if (rc != MOSQ_ERR_SUCCESS) {
+                mark_lost(rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno))
+                                               : std::string(mosquitto_strerror(rc)));
+                break;
+            }
         }
-    } catch (const mqtt::exception& e) {
-        log_warn("mqtt", owner_ + ": disconnect: " + e.what());
+    }
+    if (connected()) {
+        // A clean DISCONNECT, written out by a few more turns of the loop.
+        mosquitto_disconnect_v5(client_, 0, nullptr);
+        for (int i = 0; i < 10 && mosquitto_loop(client_, 10, 1) == MOSQ_ERR_SUCCESS; ++i) {
+        }
     }
     connected_ = false;
-    // A handler may still be finishing on the library's thread; it must not outlive us.
-    while (in_handler_.load() > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    client_->disable_callbacks();
-    client_.reset();
 }
 
-void MqttConnection::connection_lost(const std::string& cause) {
-    {
-        std::lock_guard lock(mutex_);
-        lost_at_ = std::chrono::steady_clock::now();
-        connected_.store(false, std::memory_order_release);
+Status MqttConnection::subscribe(const std::vector<std::string>& filters, int qos) {
+    std::vector<char*> list;
+    list.reserve(filters.size());
+    for (const auto& f : filters) {
+        list.push_back(const_cast<char*>(f.c_str()));  // the library does not write to them
     }
-    disconnects_.fetch_add(1, std::memory_order_relaxed);
-    log_warn("mqtt", owner_ + ": connection to " + config_.broker + " lost" +
-                         (cause.empty() ? std::string() : ": " + cause) + "; reconnecting");
-    wake_.notify_all();
+    suback_ = false;
+    int mid = 0;
+    const int rc = mosquitto_subscribe_multiple(client_, &mid, static_cast<int>(list.size()),
+                                                list.data(), qos, 0, nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        return Status::error(std::string("subscribe failed: ") + mosquitto_strerror(rc));
+    }
+    suback_mid_ = mid;
+    if (!loop_until(suback_, std::chrono::seconds(config_.connect_timeout))) {
+        return Status::error("no SUBACK within " + std::to_string(config_.connect_timeout) + " s");
+    }
+    for (std::size_t i = 0; i < granted_.size() && i < filters.size(); ++i) {
+        if (granted_[i] >= 0x80) {
+            return Status::error("the broker refused the subscription to '" + filters[i] +
+                                 "' (reason code " + std::to_string(granted_[i]) + ")");
+        }
+    }
+    std::string text;
+    for (const auto& f : filters) {
+        text += (text.empty() ? "" : ", ") + f;
+    }
+    log_info("mqtt", owner_ + ": subscribed to " + text);
+    return Status::ok();
 }
 
-void MqttConnection::message_arrived(mqtt::const_message_ptr message) {
-    in_handler_.fetch_add(1);
-    if (on_message_) {
-        on_message_(message);
+int MqttConnection::publish(const std::string& topic, std::string_view payload, int qos,
+                            bool retain, const mqtt5__property* properties, int& mid) noexcept {
+    return mosquitto_publish_v5(client_, &mid, topic.c_str(), static_cast<int>(payload.size()),
+                                payload.data(), qos, retain, properties);
+}
+
+void MqttConnection::on_connect(mosquitto*, void* self, int rc, int, const mqtt5__property*) {
+    auto* connection = static_cast<MqttConnection*>(self);
+    connection->connack_code_ = rc;
+    connection->connack_.store(true, std::memory_order_release);
+}
+
+void MqttConnection::on_disconnect(mosquitto*, void*, int, const mqtt5__property*) {
+    // The loop reports the loss through its return code; run() handles it there.
+}
+
+void MqttConnection::on_message(mosquitto*, void* self, const mosquitto_message* message,
+                                const mqtt5__property* properties) {
+    static_cast<MqttConnection*>(self)->handler_->on_message(*message, properties);
+}
+
+void MqttConnection::on_publish(mosquitto*, void* self, int mid, int reason,
+                                const mqtt5__property*) {
+    static_cast<MqttConnection*>(self)->handler_->on_published(mid, reason);
+}
+
+void MqttConnection::on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted,
+                                  const mqtt5__property*) {
+    auto* connection = static_cast<MqttConnection*>(self);
+    if (mid != connection->suback_mid_) {
+        return;
     }
-    in_handler_.fetch_sub(1);
+    connection->granted_.assign(granted, granted + count);
+    connection->suback_.store(true, std::memory_order_release);
 }
 
 }  // namespace edgeflow

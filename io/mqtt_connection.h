@@ -1,75 +1,131 @@
-// MqttConnection: one Paho async client kept connected.
+// MqttConnection: one MQTT client (libmosquitto) kept connected by a thread of its own.
 //
-// A supervisor thread (`ef-mqtt-N`) connects, runs the owner's on_connected step (subscribe),
-// and after a lost connection reconnects with capped exponential backoff (initial_delay_ms
-// doubling up to max_delay_ms), then runs on_connected again, which resubscribes. Every
-// outage is logged when it starts and ends and counted (disconnects, reconnects). Messages
-// arrive on the client library's own thread through the owner's handler.
+// The connection's thread (`ef-mqtt-N`) connects, waits for the CONNACK, runs the owner's
+// on_connected step (subscribe), then runs the client's network loop: it reads and writes the
+// socket, sends keep-alives and calls the owner's handlers. After a lost connection it
+// reconnects with capped exponential backoff (initial_delay_ms doubling up to max_delay_ms) and
+// runs on_connected again, which resubscribes. Every outage is logged when it starts and ends
+// and counted (disconnects, reconnects).
+//
+// Each connection has its own thread, so a handler that waits (a source holding back input while
+// the ingest queue is full) stalls only its own socket: the acknowledgements of other
+// connections in the process, such as the sinks', are still read.
+//
+// publish() may be called from any thread; the library queues the packet and the connection's
+// thread writes it.
 #pragma once
-
-#include <mqtt/async_client.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
-#include <memory>
+#include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/status.h"
 #include "io/mqtt_config.h"
 
+struct mosquitto;
+struct mosquitto_message;
+struct mqtt5__property;
+
 namespace edgeflow {
 
-class MqttConnection final : public mqtt::callback {
-public:
-    using OnConnected = std::function<Status(mqtt::async_client&)>;
-    using OnMessage = std::function<void(const mqtt::const_message_ptr&)>;
+class MqttConnection;
 
+/// What the owner of a connection (source or sink) is told. All calls come from the
+/// connection's thread.
+class MqttHandler {
+public:
+    virtual ~MqttHandler() = default;
+    /// After every CONNACK that accepted the connection: subscribe here. A failure is logged,
+    /// the connection closed and retried.
+    virtual Status on_connected(MqttConnection& connection) = 0;
+    /// A message arrived. May wait (backpressure): only this connection stalls.
+    virtual void on_message(const mosquitto_message& message,
+                            const mqtt5__property* properties) = 0;
+    /// The broker acknowledged a QoS 1 publish (or a QoS 0 one was written). `reason` >= 0x80
+    /// is a refusal (MQTT 5 reason code).
+    virtual void on_published(int mid, int reason) = 0;
+};
+
+class MqttConnection {
+public:
     MqttConnection(std::string owner, MqttConfig config, std::atomic<std::uint64_t>& disconnects,
                    std::atomic<std::uint64_t>& reconnects);
-    ~MqttConnection() override;
+    ~MqttConnection();
+    MqttConnection(const MqttConnection&) = delete;
+    MqttConnection& operator=(const MqttConnection&) = delete;
 
-    /// Creates the client and starts the supervisor. Fails only on local problems (bad URI,
-    /// unreadable TLS files); an unreachable broker is retried, not an error.
-    /// `max_buffered`: publishes the client library may queue unsent (0 = max_inflight + 16).
-    Status start(OnConnected on_connected, OnMessage on_message, std::size_t max_buffered = 0);
+    /// Creates the client and starts the connection's thread. Fails only on local problems
+    /// (bad URI, unreadable TLS files); an unreachable broker is retried, not an error.
+    Status start(MqttHandler& handler);
     /// Stops reconnecting and disconnects; after it returns no handler runs again.
     void stop();
 
     bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
-    mqtt::async_client& client() noexcept { return *client_; }
     const MqttConfig& config() const noexcept { return config_; }
-    /// "connected", "connecting", "disconnected for 3.2 s", ...
+    const std::string& owner() const noexcept { return owner_; }
+    /// "connected to ...", "disconnected from ... for 3.2 s", ...
     std::string state() const;
 
-private:
-    void supervise();
-    bool try_connect();
-    void wait_backoff(std::chrono::milliseconds delay);
+    /// Subscribes to `filters` and waits for the SUBACK, running the network loop meanwhile.
+    /// Only from on_connected (the connection's thread).
+    Status subscribe(const std::vector<std::string>& filters, int qos);
 
-    // mqtt::callback, on the client library's thread
-    void connection_lost(const std::string& cause) override;
-    void message_arrived(mqtt::const_message_ptr message) override;
+    /// Queues one publish. `mid` receives the packet id that on_published will report.
+    /// Returns the library's error code (0 on success).
+    int publish(const std::string& topic, std::string_view payload, int qos, bool retain,
+                const mqtt5__property* properties, int& mid) noexcept;
+
+private:
+    struct Endpoint {
+        std::string host;
+        int port = 1883;
+    };
+
+    void run();
+    bool connect_once();
+    bool loop_until(const std::atomic<bool>& done, std::chrono::milliseconds timeout);
+    void wait_backoff(std::chrono::milliseconds delay);
+    void mark_lost(const std::string& cause);
+
+    static void on_connect(mosquitto* client, void* self, int rc, int flags,
+                           const mqtt5__property* properties);
+    static void on_disconnect(mosquitto* client, void* self, int rc,
+                              const mqtt5__property* properties);
+    static void on_message(mosquitto* client, void* self, const mosquitto_message* message,
+                           const mqtt5__property* properties);
+    static void on_publish(mosquitto* client, void* self, int mid, int reason,
+                           const mqtt5__property* properties);
+    static void on_subscribe(mosquitto* client, void* self, int mid, int count, const int* granted,
+                             const mqtt5__property* properties);
 
     std::string owner_;
     MqttConfig config_;
+    Endpoint endpoint_;
     std::atomic<std::uint64_t>& disconnects_;
     std::atomic<std::uint64_t>& reconnects_;
-    std::unique_ptr<mqtt::async_client> client_;
-    mqtt::connect_options options_;
-    OnConnected on_connected_;
-    OnMessage on_message_;
+    mosquitto* client_ = nullptr;
+    MqttHandler* handler_ = nullptr;
 
-    std::thread supervisor_;
+    std::thread thread_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> connected_{false};
     std::atomic<bool> ever_connected_{false};
-    std::atomic<int> in_handler_{0};
+
+    // Handshake state, touched by the connection's thread only (callbacks run on it).
+    std::atomic<bool> connack_{false};
+    int connack_code_ = 0;
+    std::atomic<bool> suback_{false};
+    int suback_mid_ = -1;
+    std::vector<int> granted_;
+    std::string last_error_;
     std::chrono::steady_clock::time_point lost_at_;
 };
 

@@ -1,15 +1,14 @@
 // MqttSink (kind `mqtt`): publishes each message to its destination topic.
 //
-// Keys: see io/mqtt_config.h. Called from the engine's egress thread. While the connection is
-// down the sink waits (backpressure up to the sources) instead of dropping; at most
-// max_inflight QoS 1 publishes await their PUBACK before it waits for acknowledgements —
-// except while a source is itself waiting inside the client library's shared receive thread,
-// which is the thread that reads those acknowledgements. MQTT 5 user properties are carried
-// through. A publish the broker or library rejects is logged and counted as failed. When
-// stopping, close() waits up to drain_timeout for outstanding acknowledgements.
+// Keys: see io/mqtt_config.h. write() is called from the engine's egress thread; the
+// acknowledgements arrive on the sink's own connection thread. While the connection is down
+// the sink waits (backpressure up to the sources) instead of dropping; at most max_inflight
+// publishes await their PUBACK before it waits for acknowledgements. A publish stays with the
+// client library until acknowledged, across reconnects, so a broker restart loses nothing at
+// QoS 1. MQTT 5 user properties are carried through. A publish the broker or library refuses
+// is logged and counted as failed. close() waits up to drain_timeout for outstanding
+// acknowledgements.
 #pragma once
-
-#include <mqtt/async_client.h>
 
 #include <atomic>
 
@@ -19,7 +18,7 @@
 
 namespace edgeflow {
 
-class MqttSink final : public Sink, private mqtt::iaction_listener {
+class MqttSink final : public Sink, private MqttHandler {
 public:
     MqttSink(std::string name, std::size_t index, bool dead_letter, MqttConfig config);
     ~MqttSink() override;
@@ -33,16 +32,17 @@ public:
 private:
     bool wait_until_writable() noexcept;
     void publish(const Message& message) noexcept;
+    void log_failure(const std::string& text) noexcept;
 
-    // mqtt::iaction_listener: publish completions, on the library's thread
-    void on_success(const mqtt::token& token) override;
-    void on_failure(const mqtt::token& token) override;
+    // MqttHandler, on the connection's thread
+    Status on_connected(MqttConnection&) override { return Status::ok(); }
+    void on_message(const mosquitto_message&, const mqtt5__property*) override {}
+    void on_published(int mid, int reason) override;
 
     MqttConnection connection_;
     const EngineSignals* signals_ = nullptr;
     std::atomic<std::int64_t> inflight_{0};
     std::atomic<std::uint64_t> failures_logged_{0};
-    std::atomic<std::uint64_t> buffer_full_waits_{0};
     bool closed_ = false;
 };
 

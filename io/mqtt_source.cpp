@@ -1,9 +1,12 @@
 #include "io/mqtt_source.h"
 
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
 #include <chrono>
+#include <cstdlib>
 
 #include "core/envelope.h"
-#include "core/log.h"
 
 namespace edgeflow {
 
@@ -18,8 +21,7 @@ MqttSource::~MqttSource() {
 
 Status MqttSource::start(IngestPort& port) {
     port_ = &port;
-    return connection_.start([this](mqtt::async_client& client) { return subscribe(client); },
-                             [this](const mqtt::const_message_ptr& m) { on_message(m); });
+    return connection_.start(*this);
 }
 
 void MqttSource::stop() noexcept {
@@ -28,36 +30,11 @@ void MqttSource::stop() noexcept {
     }
 }
 
-Status MqttSource::subscribe(mqtt::async_client& client) {
-    const auto& config = connection_.config();
-    auto filters = mqtt::string_collection::create(config.topics);
-    mqtt::iasync_client::qos_collection qos(config.topics.size(), config.qos);
-    try {
-        auto token = client.subscribe(filters, qos);
-        if (!token->wait_for(std::chrono::seconds(config.connect_timeout))) {
-            return Status::error("subscribe timed out");
-        }
-        const auto response = token->get_subscribe_response();  // returned by value
-        const auto& codes = response.get_reason_codes();
-        for (std::size_t i = 0; i < codes.size() && i < config.topics.size(); ++i) {
-            if (codes[i] >= 0x80) {
-                return Status::error("the broker refused the subscription to '" + config.topics[i] +
-                                     "' (reason code " +
-                                     std::to_string(static_cast<int>(codes[i])) + ")");
-            }
-        }
-    } catch (const mqtt::exception& e) {
-        return Status::error(std::string("subscribe failed: ") + e.what());
-    }
-    std::string list;
-    for (const auto& t : config.topics) {
-        list += (list.empty() ? "" : ", ") + t;
-    }
-    log_info("mqtt", name() + ": subscribed to " + list);
-    return Status::ok();
+Status MqttSource::on_connected(MqttConnection& connection) {
+    return connection.subscribe(connection.config().topics, connection.config().qos);
 }
 
-void MqttSource::on_message(const mqtt::const_message_ptr& incoming) {
+void MqttSource::on_message(const mosquitto_message& incoming, const mqtt5__property* properties) {
     Message* message = port_->acquire();
     if (message == nullptr) {
         return;  // the engine is aborting
@@ -67,18 +44,24 @@ void MqttSource::on_message(const mqtt::const_message_ptr& incoming) {
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                        std::chrono::steady_clock::now().time_since_epoch())
                                        .count());
-    message->topic.assign(incoming->get_topic());
-    const auto& payload = incoming->get_payload_ref();
-    assign_padded(message->payload, {payload.data(), payload.size()});
-    message->qos = static_cast<std::uint8_t>(incoming->get_qos());
-    const MQTTProperties& properties = incoming->get_properties().c_struct();
-    for (int i = 0; i < properties.count; ++i) {
-        const MQTTProperty& p = properties.array[i];
-        if (p.identifier == MQTTPROPERTY_CODE_USER_PROPERTY) {
-            message->add_property(
-                {p.value.data.data, static_cast<std::size_t>(p.value.data.len)},
-                {p.value.value.data, static_cast<std::size_t>(p.value.value.len)});
+    message->topic.assign(incoming.topic);
+    assign_padded(message->payload, {static_cast<const char*>(incoming.payload),
+                                     static_cast<std::size_t>(std::max(incoming.payloadlen, 0))});
+    message->qos = static_cast<std::uint8_t>(incoming.qos);
+    for (const mosquitto_property* p = properties; p != nullptr; p = mosquitto_property_next(p)) {
+        if (mosquitto_property_identifier(p) != MQTT_PROP_USER_PROPERTY) {
+            continue;
         }
+        // The library hands out copies of the pair; only messages that carry user properties
+        // pay for them.
+        char* key = nullptr;
+        char* value = nullptr;
+        if (mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &key, &value, false) !=
+            nullptr) {
+            message->add_property(key, value);
+        }
+        std::free(key);
+        std::free(value);
     }
     port_->submit(message);
     counters.received.fetch_add(1, std::memory_order_relaxed);

@@ -1,14 +1,14 @@
 // MqttSource (kind `mqtt`): subscribes to topic filters and feeds what arrives into the engine.
 //
-// Keys: see io/mqtt_config.h. Messages arrive on the MQTT client library's receive thread and
-// are copied into pooled messages (topic, payload, MQTT 5 user properties, QoS). When the
-// ingest queue is full under the `block` policy, that thread waits: the library stops reading
-// the socket, so the broker holds back (and, at QoS 1, does not get acknowledgements for) the
-// messages behind. Every (re)connection resubscribes to all filters.
+// Keys: see io/mqtt_config.h. Messages arrive on the source's own connection thread and are
+// copied into pooled messages (topic, payload, MQTT 5 user properties, QoS). When the ingest
+// queue is full under the `block` policy, that thread waits: it stops reading its socket, so
+// the broker holds back the messages behind (and, at QoS 1, gets no acknowledgement for them
+// until they are taken). Other connections, the destinations' among them, are not held up.
+// Every (re)connection resubscribes to all filters.
 #pragma once
 
 #include <atomic>
-#include <memory>
 
 #include "core/endpoint.h"
 #include "io/mqtt_config.h"
@@ -16,7 +16,7 @@
 
 namespace edgeflow {
 
-class MqttSource final : public Source {
+class MqttSource final : public Source, private MqttHandler {
 public:
     MqttSource(std::string name, std::uint32_t index, MqttConfig config);
     ~MqttSource() override;
@@ -29,8 +29,10 @@ public:
     std::string state() const override { return connection_.state(); }
 
 private:
-    Status subscribe(mqtt::async_client& client);
-    void on_message(const mqtt::const_message_ptr& message);
+    // MqttHandler, on the connection's thread
+    Status on_connected(MqttConnection& connection) override;
+    void on_message(const mosquitto_message& message, const mqtt5__property* properties) override;
+    void on_published(int, int) override {}
 
     std::uint32_t index_;
     MqttConnection connection_;

@@ -68,7 +68,6 @@ Status Engine::start() {
     const std::size_t pool_size =
         config_.runtime.ingest_queue.capacity + batches * batch_size_ + sources_.size() + 1;
     messages_ = std::make_unique<MessagePool>(pool_size, config_.destinations.size());
-    signals_.message_capacity = pool_size;
     batch_storage_.reserve(batches);
     for (std::size_t i = 0; i < batches; ++i) {
         batch_storage_.push_back(std::make_unique<Batch>(batch_size_));
@@ -154,23 +153,16 @@ Status Engine::stop() {
 
 Message* Engine::acquire() noexcept {
     const bool drop_oldest = config_.runtime.ingest_queue.when_full == FullPolicy::drop_oldest;
-    // While this source waits, sinks must not wait on the client library's receive thread.
-    struct WaitMark {
-        EngineSignals& signals;
-        bool marked = false;
-        void mark() noexcept {
-            if (!marked) {
-                signals.sources_waiting.fetch_add(1, std::memory_order_relaxed);
-                marked = true;
+    // Counts this source in `waiting` from its first wait until it returns.
+    struct WaitGauge {
+        std::atomic<int>& waiting;
+        bool counted = false;
+        ~WaitGauge() {
+            if (counted) {
+                waiting.fetch_sub(1, std::memory_order_relaxed);
             }
         }
-        ~WaitMark() {
-            if (marked) {
-                signals.sources_waiting.fetch_sub(1, std::memory_order_relaxed);
-            }
-        }
-    } wait_mark{signals_};
-
+    } gauge{ingest_counters_.waiting};
     while (!aborting_.load(std::memory_order_relaxed)) {
         if (ingest_space_.tryWait()) {
             Message* message = messages_->take();
@@ -187,9 +179,10 @@ Message* Engine::acquire() noexcept {
                 return oldest;
             }
         }
-        if (!wait_mark.marked) {
+        if (!gauge.counted) {
             ingest_counters_.waits.fetch_add(1, std::memory_order_relaxed);
-            wait_mark.mark();
+            ingest_counters_.waiting.fetch_add(1, std::memory_order_relaxed);
+            gauge.counted = true;
         }
         if (ingest_space_.wait(idle_wait_us)) {
             Message* message = messages_->take();

@@ -37,6 +37,7 @@ struct IngestCounters {
     DepthGauge depth;
     std::atomic<std::uint64_t> dropped{0};        ///< removed by the drop_oldest policy
     std::atomic<std::uint64_t> waits{0};          ///< times a source waited for room (block policy)
+    std::atomic<int> waiting{0};                  ///< sources waiting for room right now
     std::atomic<std::uint64_t> slow_enqueues{0};  ///< enqueues that had to allocate
 };
 

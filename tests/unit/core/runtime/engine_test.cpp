@@ -163,7 +163,6 @@ public:
         std::lock_guard lock(mutex_);
         return received_;
     }
-    int sources_waiting() const { return signals_->sources_waiting.load(); }
 
 private:
     mutable std::mutex mutex_;
@@ -300,7 +299,7 @@ class EngineBlockPolicy : public EngineQueueTest {};
 TEST_P(EngineBlockPolicy, SourceWaitsOnceTheQueueAndBatchPoolAreFull) {
     ASSERT_NO_FATAL_FAILURE(hold_the_batch_pool());
     source_->allow(total_messages);
-    ASSERT_TRUE(wait_until([&] { return sink_->sources_waiting() == 1; }))
+    ASSERT_TRUE(wait_until([&] { return engine_->ingest().waiting.load() == 1; }))
         << "the source never waited; it got " << source_->acquired() << " messages";
 
     // Blocked in acquire: accepted at most the ingest queue plus the batch pool.
@@ -337,7 +336,7 @@ TEST_P(EngineDropOldestPolicy, SourceNeverWaitsAndTheOldestAreDropped) {
         << "the source was held up; it sent " << source_->submitted();
 
     EXPECT_EQ(load(engine_->ingest().waits), 0u);
-    EXPECT_EQ(sink_->sources_waiting(), 0);
+    EXPECT_EQ(engine_->ingest().waiting.load(), 0);
     // Two messages are in the held batches and the queue keeps the newest four.
     const std::size_t held = 2;
     EXPECT_EQ(load(engine_->ingest().dropped), total_messages - held - ingest_capacity);
