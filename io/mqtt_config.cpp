@@ -84,6 +84,11 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
     reader.optional_bool("clean_start", config.clean_start);
     reader.optional_uint("session_expiry", config.session_expiry, 0, 0xFFFFFFFFu);
     reader.optional_uint("keep_alive", config.keep_alive, 0, 65535);
+    if (config.keep_alive > 0 && config.keep_alive < 5) {
+        // The client library refuses keep-alives under 5 s (0 turns them off).
+        errors.add(*endpoint.node.find("keep_alive"), "0 (off) or 5 to 65535 seconds",
+                   "\"" + std::to_string(config.keep_alive) + "\"");
+    }
     reader.optional_uint("connect_timeout", config.connect_timeout, 1, 3600);
     reader.optional_string("username", config.username, "a user name");
     reader.optional_string("password", config.password, "a password");
@@ -108,6 +113,13 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
                 config.password.pop_back();
             }
         }
+    }
+    if (!config.password.empty() && config.username.empty()) {
+        const ConfigNode* at = endpoint.node.find("password");
+        if (at == nullptr) {
+            at = endpoint.node.find("password_file");
+        }
+        errors.add(*at, "a username with the password", "a password without a username");
     }
     if (const ConfigNode* reconnect = reader.get("reconnect")) {
         MapReader r(*reconnect, errors, "reconnect");

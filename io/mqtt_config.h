@@ -4,11 +4,12 @@
 //   client_id: edgeflow-in          # default edgeflow-<name>-<pid>
 //   protocol: 5                     # 5 or 3.1.1
 //   qos: 1                          # 0 or 1
-//   clean_start: true               # false keeps the session (and queued messages) over restarts
+//   clean_start: true               # false resumes the session (with a fixed client_id, and a
+//                                   # session_expiry above 0 on MQTT 5)
 //   session_expiry: 0               # seconds the broker keeps the session (MQTT 5)
-//   keep_alive: 30                  # seconds
+//   keep_alive: 30                  # seconds: 0 (off) or 5 to 65535
 //   connect_timeout: 10             # seconds
-//   username: edge                  # optional; password or password_file with it
+//   username: edge                  # optional; a password needs one
 //   password_file: /run/secrets/mqtt-password
 //   reconnect: {initial_delay_ms: 250, max_delay_ms: 10000}
 //   tls: {ca_file: ca.pem, cert_file: client.pem, key_file: client.key, verify: true}

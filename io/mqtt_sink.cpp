@@ -44,13 +44,13 @@ bool MqttSink::wait_until_writable() noexcept {
     // Waiting here is the backpressure path: the egress thread stops, batches pile up to the
     // pool's bound, and the sources wait in turn.
     const auto max_inflight = static_cast<std::int64_t>(connection_.config().max_inflight);
-    std::chrono::steady_clock::time_point give_up_at{};
     while (!connection_.connected() || inflight_.load(std::memory_order_acquire) >= max_inflight) {
         if (signals_->stopping.load(std::memory_order_relaxed)) {
+            // One drain_timeout for the whole stop, not one per waiting message.
             const auto now = std::chrono::steady_clock::now();
-            if (give_up_at == std::chrono::steady_clock::time_point{}) {
-                give_up_at = now + std::chrono::seconds(connection_.config().drain_timeout);
-            } else if (now >= give_up_at) {
+            if (give_up_at_ == std::chrono::steady_clock::time_point{}) {
+                give_up_at_ = now + std::chrono::seconds(connection_.config().drain_timeout);
+            } else if (now >= give_up_at_) {
                 return false;
             }
         }

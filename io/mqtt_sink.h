@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 
 #include "core/endpoint.h"
 #include "io/mqtt_config.h"
@@ -43,6 +44,7 @@ private:
     const EngineSignals* signals_ = nullptr;
     std::atomic<std::int64_t> inflight_{0};
     std::atomic<std::uint64_t> failures_logged_{0};
+    std::chrono::steady_clock::time_point give_up_at_{};  ///< egress thread only
     bool closed_ = false;
 };
 

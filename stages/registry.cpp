@@ -25,7 +25,8 @@ std::vector<std::unique_ptr<AnyStage>> build_stages(const PipelineConfig& config
         auto topic = TopicTemplate::parse(destination.topic);
         if (!topic) {
             errors.add(topic_node(destination),
-                       "a topic template: text with {topic}, {topic.N} or {payload.field}",
+                       "a topic template: text with {topic}, {topic.N} or a payload field such as "
+                       "{deviceId}",
                        topic.error());
             continue;
         }

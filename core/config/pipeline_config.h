@@ -64,7 +64,7 @@ struct PipelineConfig {
     std::size_t effective_in_flight_batches() const noexcept;
 };
 
-/// Top-level blocks a pipeline file may have. Stage registries add theirs to this list.
+/// Top-level blocks a pipeline file may have. A stage with a block of its own adds it here.
 inline constexpr std::string_view pipeline_blocks[] = {"version", "name", "sources", "destinations",
                                                        "runtime"};
 

@@ -109,11 +109,11 @@ Status Engine::start() {
             return Status::error("source '" + sources_[i]->name() + "': " + status.message());
         }
     }
-    log_info("engine", "started: " + std::to_string(sources_.size()) + " source(s), " +
-                           std::to_string(stages_.size()) + " stage(s), " +
-                           std::to_string(sinks_.size()) + " destination(s), " +
-                           std::to_string(workers_) + " worker(s), batch " +
-                           std::to_string(batch_size_));
+    log_info("engine",
+             "pipeline '" + config_.name + "' started: " + std::to_string(sources_.size()) +
+                 " source(s), " + std::to_string(stages_.size()) + " stage(s), " +
+                 std::to_string(sinks_.size()) + " destination(s), " + std::to_string(workers_) +
+                 " worker(s), batch " + std::to_string(batch_size_));
     return Status::ok();
 }
 
@@ -286,10 +286,11 @@ std::string Engine::summary() const {
                           load(s->counters.received), load(s->counters.rejected), "",
                           s->state().c_str());
     }
-    out += format_row(
-        "  %-10s %-24s %12s %12s %12s %12" PRIu64 "  high water %" PRId64 " of %" PRIu64 "\n",
-        "queue", "ingest", "", "", "", load(ingest_counters_.dropped),
-        ingest_counters_.depth.high_water.load(), config_.runtime.ingest_queue.capacity);
+    out += format_row("  %-10s %-24s %12s %12s %12s %12" PRIu64 "  high water %" PRId64
+                      " of %" PRIu64 ", sources waited %" PRIu64 " time(s)\n",
+                      "queue", "ingest", "", "", "", load(ingest_counters_.dropped),
+                      ingest_counters_.depth.high_water.load(),
+                      config_.runtime.ingest_queue.capacity, load(ingest_counters_.waits));
     for (const auto& st : stages_) {
         out += format_row("  %-10s %-24s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
                           "stage", std::string(st->kind()).c_str(), load(st->counters.in),

@@ -263,6 +263,7 @@ sources:
   - kind: mqtt
     broker: tcp://h:1883
     topics: a
+    username: edge
     password: inline
     password_file: password
 destinations:
@@ -270,7 +271,7 @@ destinations:
 )",
                       true, pipeline_file())
                     .errors,
-                ElementsAre(pipeline_file() + ":6:20: sources[0].password_file: expected "
+                ElementsAre(pipeline_file() + ":7:20: sources[0].password_file: expected "
                                               "password or password_file, not both, found both"));
 }
 
@@ -368,6 +369,22 @@ TEST(MqttConfigErrors, NumbersOutOfRange) {
     EXPECT_THAT(source_with("    topics: a\n    clean_start: yes\n").errors,
                 ElementsAre("pipeline.yaml:5:18: sources[0].clean_start: expected true or false, "
                             "found \"yes\""));
+}
+
+TEST(MqttConfigErrors, KeepAliveUnderFiveSecondsOtherThanOff) {
+    EXPECT_THAT(source_with("    topics: a\n    keep_alive: 4\n").errors,
+                ElementsAre("pipeline.yaml:5:17: sources[0].keep_alive: expected 0 (off) or 5 to "
+                            "65535 seconds, found \"4\""));
+    EXPECT_THAT(source_with("    topics: a\n    keep_alive: 0\n").errors, IsEmpty());
+    EXPECT_THAT(source_with("    topics: a\n    keep_alive: 5\n").errors, IsEmpty());
+}
+
+TEST(MqttConfigErrors, PasswordNeedsAUsername) {
+    EXPECT_THAT(source_with("    topics: a\n    password: secret\n").errors,
+                ElementsAre("pipeline.yaml:5:15: sources[0].password: expected a username with "
+                            "the password, found a password without a username"));
+    EXPECT_THAT(source_with("    topics: a\n    username: edge\n    password: secret\n").errors,
+                IsEmpty());
 }
 
 TEST(MqttConfigErrors, ReconnectDelays) {
