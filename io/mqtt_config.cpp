@@ -87,7 +87,7 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
     if (config.keep_alive > 0 && config.keep_alive < 5) {
         // The client library refuses keep-alives under 5 s (0 turns them off).
         errors.add(*endpoint.node.find("keep_alive"), "0 (off) or 5 to 65535 seconds",
-                   "\"" + std::to_string(config.keep_alive) + "\"");
+                   std::string(1, '"') + std::to_string(config.keep_alive) + '"');
     }
     reader.optional_uint("connect_timeout", config.connect_timeout, 1, 3600);
     reader.optional_string("username", config.username, "a user name");

@@ -72,7 +72,7 @@ std::vector<std::string> describe_endpoints(const PipelineConfig& config) {
     for (const auto& s : config.sources) {
         std::string line = "source      " + s.name + " (" + s.kind + ")";
         if (const ConfigNode* path = s.node.find("path")) {
-            line += " " + s.resolve_path(path->scalar);
+            line.append(" ").append(s.resolve_path(path->scalar));
         }
         if (const ConfigNode* broker = s.node.find("broker")) {
             line += " " + broker->scalar;
@@ -92,7 +92,7 @@ std::vector<std::string> describe_endpoints(const PipelineConfig& config) {
         std::string line = std::string(d.dead_letter ? "dead letter " : "destination ") + d.name +
                            " (" + d.kind + ")";
         if (const ConfigNode* path = d.node.find("path")) {
-            line += " " + d.resolve_path(path->scalar);
+            line.append(" ").append(d.resolve_path(path->scalar));
         }
         if (const ConfigNode* broker = d.node.find("broker")) {
             line += " " + broker->scalar;
