@@ -302,6 +302,35 @@ TEST_F(MqttPipeline, SurvivesABrokerRestart) {
     EXPECT_NE(engine->err().find("reconnected to"), std::string::npos);
 }
 
+TEST_F(MqttPipeline, Mqtt311EndpointsRoundTrip) {
+    const std::string path = dir_.file("pipeline.yaml");
+    {
+        std::ofstream out(path);
+        out << "sources:\n  - name: in\n    kind: mqtt\n    broker: " << broker_->uri()
+            << "\n    protocol: 3.1.1\n    topics: [\"plant/+/telemetry\"]\n    qos: 1\n"
+            << "destinations:\n  - name: out\n    kind: mqtt\n    broker: " << broker_->uri()
+            << "\n    protocol: 3.1.1\n    qos: 1\n    topic: out/{topic.2}/{device}\n";
+    }
+    TestSubscriber subscriber(broker_->uri(), "test-sub");
+    ASSERT_TRUE(subscriber.subscribe("out/#", 1));
+    auto engine = start_engine(path, "engine");
+    constexpr int n = 300;
+    TestPublisher publisher(broker_->uri(), "test-pub");
+    for (int i = 0; i < n; ++i) {
+        publisher.publish_async("plant/a/telemetry",
+                                "{\"device\":\"d\",\"seq\":" + std::to_string(i) + "}");
+    }
+    ASSERT_TRUE(publisher.flush(20s));
+    ASSERT_TRUE(subscriber.wait_for(n, 20s)) << subscriber.count() << "\n" << engine->err();
+    int expected = 0;
+    for (const auto& m : subscriber.messages()) {
+        EXPECT_EQ(m.topic, "out/a/d");
+        EXPECT_EQ(seq_of(m.payload), expected++);
+    }
+    engine->signal(SIGTERM);
+    EXPECT_EQ(engine->wait(20s).value_or(-1), 0) << engine->err();
+}
+
 TEST_F(MqttPipeline, UnreachableBrokerIsRetriedAndStopStillExits) {
     const int dead_port = edgeflow::test::free_loopback_port();
     const std::string path = dir_.file("pipeline.yaml");
