@@ -156,7 +156,9 @@ ParseStage::ParseStage(ParseConfig config, std::size_t worker_slots) : config_(c
     for (std::size_t i = 0; i < worker_slots; ++i) {
         auto scratch = std::make_unique<Scratch>();
         scratch->parser = od::parser(config_.max_payload_bytes);
-        if (scratch->parser.allocate(config_.max_payload_bytes, config_.max_depth) !=
+        // The parser counts the document itself as a level: one more than our containers,
+        // so max_depth nested containers stay inside its bookkeeping (it does not check).
+        if (scratch->parser.allocate(config_.max_payload_bytes, config_.max_depth + 1) !=
             simdjson::SUCCESS) {
             // Allocation failure at start-up: the stage would reject everything; fail loudly.
             std::abort();
