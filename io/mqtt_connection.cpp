@@ -126,7 +126,6 @@ Status MqttConnection::start(MqttHandler& handler) {
         mosquitto_tls_insecure_set(client_, !config_.tls.verify);
     }
     mosquitto_connect_v5_callback_set(client_, &MqttConnection::on_connect);
-    mosquitto_disconnect_v5_callback_set(client_, &MqttConnection::on_disconnect);
     mosquitto_message_v5_callback_set(client_, &MqttConnection::on_message);
     mosquitto_publish_v5_callback_set(client_, &MqttConnection::on_publish);
     mosquitto_subscribe_v5_callback_set(client_, &MqttConnection::on_subscribe);
@@ -284,6 +283,7 @@ void MqttConnection::run() {
         delay = std::chrono::milliseconds(config_.reconnect_initial_ms);
         failures = 0;
 
+        // A lost connection shows in the loop's return code; no disconnect callback is needed.
         while (!stopping_) {
             const int rc = mosquitto_loop(client_, loop_wait_ms, 1);
             if (rc != MOSQ_ERR_SUCCESS) {
@@ -343,10 +343,6 @@ void MqttConnection::on_connect(mosquitto*, void* self, int rc, int, const mqtt5
     auto* connection = static_cast<MqttConnection*>(self);
     connection->connack_code_ = rc;
     connection->connack_.store(true, std::memory_order_release);
-}
-
-void MqttConnection::on_disconnect(mosquitto*, void*, int, const mqtt5__property*) {
-    // The loop reports the loss through its return code; run() handles it there.
 }
 
 void MqttConnection::on_message(mosquitto*, void* self, const mosquitto_message* message,

@@ -95,8 +95,6 @@ private:
 
     static void on_connect(mosquitto* client, void* self, int rc, int flags,
                            const mqtt5__property* properties);
-    static void on_disconnect(mosquitto* client, void* self, int rc,
-                              const mqtt5__property* properties);
     static void on_message(mosquitto* client, void* self, const mosquitto_message* message,
                            const mqtt5__property* properties);
     static void on_publish(mosquitto* client, void* self, int mid, int reason,
