@@ -99,7 +99,9 @@ protected:
         : name_(std::move(name)), index_(index), dead_letter_(dead_letter) {}
 
     /// Whether `message` goes to this destination.
-    bool wants(const Message& message) const noexcept { return message.dead() == dead_letter_; }
+    bool wants(const Message& message) const noexcept {
+        return !message.dropped && message.dead() == dead_letter_;
+    }
     std::size_t index() const noexcept { return index_; }
     bool dead_letter() const noexcept { return dead_letter_; }
 

@@ -14,6 +14,10 @@ std::string_view to_string(DeadLetterReason reason) noexcept {
             return "topic_unresolved";
         case DeadLetterReason::invalid_envelope:
             return "invalid_envelope";
+        case DeadLetterReason::transform_error:
+            return "transform_error";
+        case DeadLetterReason::filter_error:
+            return "filter_error";
     }
     return "unknown";
 }

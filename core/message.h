@@ -22,11 +22,13 @@ enum class DeadLetterReason : std::uint8_t {
     invalid_json,
     topic_unresolved,
     invalid_envelope,  ///< a file line that is not a readable envelope
+    transform_error,   ///< a map rule could not be evaluated (detail names the rule and path)
+    filter_error,      ///< a filter rule had a missing input or a non-boolean result
 };
 
 /// Stable snake_case name of a reason, used in dead-letter records and summaries.
 std::string_view to_string(DeadLetterReason reason) noexcept;
-inline constexpr std::size_t dead_letter_reason_count = 5;
+inline constexpr std::size_t dead_letter_reason_count = 7;
 
 struct UserProperty {
     std::string key;
@@ -43,6 +45,7 @@ struct Message {
     std::uint32_t source = 0;        ///< index of the source in the pipeline
     std::uint64_t source_line = 0;   ///< line in a file source (1-based), 0 when not from a file
     std::uint8_t qos = 0;
+    std::string content_type;  ///< MQTT v5 content type; empty when none
 
     // Filled by the stages.
     Record record;
@@ -51,13 +54,28 @@ struct Message {
     std::string_view dead_letter_detail;          ///< static or config-owned text
     std::string output;                           ///< serialized payload for the sinks
     std::vector<std::string> destination_topics;  ///< one per destination, by index
+    std::string output_topic;        ///< topic a transform wrote to $metadata.topic
+    bool output_topic_set = false;   ///< whether output_topic holds a value
+    bool dropped = false;            ///< removed by a filter: goes to no destination
+    std::string detail_buffer;       ///< per-message dead-letter detail (dead_letter_detail)
 
     bool dead() const noexcept { return dead_letter != DeadLetterReason::none; }
+    /// Still on the normal path: neither rejected nor filtered out.
+    bool live() const noexcept { return !dead() && !dropped; }
 
     void reject(DeadLetterReason reason, std::string_view stage, std::string_view detail) noexcept {
         dead_letter = reason;
         dead_letter_stage = stage;
         dead_letter_detail = detail;
+    }
+
+    /// Rejects with a detail built for this message: the parts are joined into detail_buffer
+    /// (which keeps its capacity, so a warm message does not allocate for it).
+    template <typename... Parts>
+    void reject_with(DeadLetterReason reason, std::string_view stage, const Parts&... parts) {
+        detail_buffer.clear();
+        (detail_buffer.append(parts), ...);
+        reject(reason, stage, detail_buffer);
     }
 
     /// Appends a user property, reusing a slot (and its string capacity) when one is free.
@@ -90,11 +108,16 @@ struct Message {
         source = 0;
         source_line = 0;
         qos = 0;
+        content_type.clear();
         record.clear();
         dead_letter = DeadLetterReason::none;
         dead_letter_stage = {};
         dead_letter_detail = {};
         output.clear();
+        output_topic.clear();
+        output_topic_set = false;
+        dropped = false;
+        detail_buffer.clear();
         for (auto& t : destination_topics) {
             t.clear();
         }

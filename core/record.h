@@ -103,6 +103,12 @@ public:
         open_.clear();
     }
     bool empty() const noexcept { return nodes_.empty(); }
+    /// Exchanges contents (and buffers) with `other`; cheaper than std::swap's three moves.
+    void swap(Record& other) noexcept {
+        nodes_.swap(other.nodes_);
+        arena_.swap(other.arena_);
+        open_.swap(other.open_);
+    }
     /// Releases the buffers when they hold more than `bytes` (see Message::reset).
     void shrink_if_larger(std::size_t bytes) noexcept {
         if (arena_.capacity() > bytes) {

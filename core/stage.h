@@ -67,7 +67,7 @@ std::unique_ptr<AnyStage> make_stage(S stage) {
 inline void count_batch(const Batch& batch, std::uint64_t live_before, StageCounters& counters) {
     std::uint64_t live_after = 0;
     for (const Message* m : batch) {
-        live_after += m->dead() ? 0 : 1;
+        live_after += m->live() ? 1 : 0;
     }
     counters.add(live_before, live_after, live_before - live_after);
 }
@@ -75,7 +75,7 @@ inline void count_batch(const Batch& batch, std::uint64_t live_before, StageCoun
 inline std::uint64_t live_count(const Batch& batch) noexcept {
     std::uint64_t live = 0;
     for (const Message* m : batch) {
-        live += m->dead() ? 0 : 1;
+        live += m->live() ? 1 : 0;
     }
     return live;
 }

@@ -38,7 +38,10 @@ Result<TopicTemplate> TopicTemplate::parse(std::string_view pattern) {
     std::size_t pos = 0;
     while (pos < pattern.size()) {
         const auto open = pattern.find('{', pos);
-        const auto literal_end = open == std::string_view::npos ? pattern.size() : open;
+        // `${name}` is the Azure IoT Operations spelling of a variable: the `$` belongs to it.
+        const bool dollar = open != std::string_view::npos && open > pos && pattern[open - 1] == '$';
+        const auto literal_end =
+            open == std::string_view::npos ? pattern.size() : (dollar ? open - 1 : open);
         if (literal_end > pos) {
             Part literal;
             literal.text = std::string(pattern.substr(pos, literal_end - pos));
@@ -58,8 +61,34 @@ Result<TopicTemplate> TopicTemplate::parse(std::string_view pattern) {
         }
         const auto name = pattern.substr(open + 1, close - open - 1);
         Part part;
-        part.text = "{" + std::string(name) + "}";
-        if (name == "topic") {
+        part.text = (dollar ? "${" : "{") + std::string(name) + "}";
+        if (dollar) {
+            const bool output = name.starts_with("outputTopic");
+            if (!output && !name.starts_with("inputTopic")) {
+                return Status::error("'" + std::string(pattern) + "': " + part.text +
+                                     " is not a variable; use ${inputTopic}, ${inputTopic.N}, "
+                                     "${outputTopic} or ${outputTopic.N}");
+            }
+            const auto rest = name.substr(output ? 11 : 10);
+            if (rest.empty()) {
+                part.kind = output ? PartKind::output_topic : PartKind::topic;
+            } else {
+                const auto digits = rest.substr(1);
+                const auto [ptr, ec] =
+                    std::from_chars(digits.data(), digits.data() + digits.size(), part.level);
+                if (rest[0] != '.' || ec != std::errc() || ptr != digits.data() + digits.size() ||
+                    part.level == 0) {
+                    return Status::error("'" + std::string(pattern) + "': " + part.text +
+                                         " needs a level number from 1, as in ${inputTopic.2}");
+                }
+                part.kind = output ? PartKind::output_topic_level : PartKind::topic_level;
+                part.missing = std::string(output ? "output" : "input") + " topic has no level " +
+                               std::to_string(part.level);
+            }
+            if (output) {
+                part.invalid = "${outputTopic}: no transform wrote $metadata.topic";
+            }
+        } else if (name == "topic") {
             part.kind = PartKind::topic;
         } else if (name.starts_with("topic.")) {
             const auto digits = name.substr(6);
@@ -100,9 +129,24 @@ bool TopicTemplate::render(const Message& message, std::string& out,
             case PartKind::topic:
                 out.append(message.topic);
                 break;
+            case PartKind::output_topic:
+                if (!message.output_topic_set) {
+                    why = part.invalid;
+                    return false;
+                }
+                out.append(message.output_topic);
+                break;
+            case PartKind::output_topic_level:
             case PartKind::topic_level: {
+                const bool output = part.kind == PartKind::output_topic_level;
+                if (output && !message.output_topic_set) {
+                    why = part.invalid;
+                    return false;
+                }
                 std::string_view level;
-                if (!topic_level(message.topic, part.level, level)) {
+                if (!topic_level(output ? std::string_view(message.output_topic)
+                                        : std::string_view(message.topic),
+                                 part.level, level)) {
                     why = part.missing;
                     return false;
                 }

@@ -5,6 +5,10 @@
 //   {field.path}   a payload field (string, integer or bool), in FieldPath dot notation
 //   anything else  literal text
 //
+// and the Azure IoT Operations spellings `${inputTopic}`, `${inputTopic.N}`, plus
+// `${outputTopic}` / `${outputTopic.N}`: the topic a transform wrote to `$metadata.topic`
+// (a message for which no transform wrote one cannot resolve it).
+//
 // e.g. `enriched/{topic.2}/{deviceId}`. Compiling checks the pattern; rendering writes into a
 // caller-owned string (reusing its capacity, so no allocation once warm) and fails — never
 // throws — when a level or field is missing or a value would not be a valid topic level.
@@ -33,7 +37,7 @@ public:
     const std::string& pattern() const noexcept { return pattern_; }
 
 private:
-    enum class PartKind { literal, topic, topic_level, field };
+    enum class PartKind { literal, topic, topic_level, field, output_topic, output_topic_level };
     struct Part {
         PartKind kind = PartKind::literal;
         std::string text;  ///< literal text, or the placeholder for messages

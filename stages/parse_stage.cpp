@@ -206,7 +206,7 @@ void ParseStage::process(Batch& batch, StageContext& ctx) noexcept {
     std::uint64_t in = 0;
     std::uint64_t failed = 0;
     for (Message* message : batch) {
-        if (message->dead()) {
+        if (!message->live()) {
             continue;
         }
         ++in;

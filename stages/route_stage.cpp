@@ -6,7 +6,7 @@ void RouteStage::process(Batch& batch, StageContext& ctx) noexcept {
     std::uint64_t in = 0;
     std::uint64_t failed = 0;
     for (Message* message : batch) {
-        if (message->dead()) {
+        if (!message->live()) {
             continue;
         }
         ++in;

@@ -75,6 +75,9 @@ void SerializeStage::process(Batch& batch, StageContext& ctx) noexcept {
             write_dead_letter(*message);
             continue;
         }
+        if (message->dropped) {
+            continue;
+        }
         ++in;
         message->output.clear();
         json::append_record(message->output, message->record);

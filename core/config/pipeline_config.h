@@ -65,8 +65,8 @@ struct PipelineConfig {
 };
 
 /// Top-level blocks a pipeline file may have. A stage with a block of its own adds it here.
-inline constexpr std::string_view pipeline_blocks[] = {"version", "name", "sources", "destinations",
-                                                       "runtime"};
+inline constexpr std::string_view pipeline_blocks[] = {
+    "version", "name", "sources", "destinations", "runtime", "stages", "datasets", "partition_key"};
 
 /// Reads the structure of a pipeline from a parsed document; errors go to `errors`.
 PipelineConfig parse_pipeline(const ConfigNode& root, ConfigErrors& errors);

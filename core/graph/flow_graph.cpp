@@ -21,14 +21,36 @@ unsigned worker_slot(std::size_t slots) noexcept {
 FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::size_t worker_slots,
                      std::function<void(Batch*)> on_done)
     : on_done_(std::move(on_done)) {
+    // Each stage is a function node; a keyed stage runs serially behind a sequencer of its
+    // own, so it sees batches in dispatch order (per-key order for its state) while stateless
+    // stages around it stay parallel.
+    tbb::flow::sender<Batch*>* previous = nullptr;
     for (const auto& stage : stages) {
         AnyStage* s = stage.get();
-        stage_nodes_.push_back(std::make_unique<StageNode>(
-            graph_, tbb::flow::unlimited, [s, worker_slots](Batch* batch) noexcept {
+        const bool keyed = s->shape() == StageShape::keyed;
+        auto node = std::make_unique<StageNode>(
+            graph_, keyed ? tbb::flow::serial : tbb::flow::unlimited,
+            [s, worker_slots](Batch* batch) noexcept {
                 StageContext ctx{worker_slot(worker_slots), s->counters};
                 s->process(*batch, ctx);
                 return batch;
-            }));
+            });
+        tbb::flow::receiver<Batch*>* entry = node.get();
+        if (keyed) {
+            auto order = std::make_unique<tbb::flow::sequencer_node<Batch*>>(
+                graph_,
+                [](Batch* const& batch) { return static_cast<std::size_t>(batch->sequence); });
+            tbb::flow::make_edge(*order, *node);
+            entry = order.get();
+            stage_orders_.push_back(std::move(order));
+        }
+        if (previous != nullptr) {
+            tbb::flow::make_edge(*previous, *entry);
+        } else {
+            entry_ = entry;
+        }
+        previous = node.get();
+        stage_nodes_.push_back(std::move(node));
     }
     sequencer_ = std::make_unique<tbb::flow::sequencer_node<Batch*>>(
         graph_, [](Batch* const& batch) { return static_cast<std::size_t>(batch->sequence); });
@@ -37,11 +59,10 @@ FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::
                                                                    on_done_(batch);
                                                                    return tbb::flow::continue_msg();
                                                                });
-    for (std::size_t i = 1; i < stage_nodes_.size(); ++i) {
-        tbb::flow::make_edge(*stage_nodes_[i - 1], *stage_nodes_[i]);
-    }
-    if (!stage_nodes_.empty()) {
-        tbb::flow::make_edge(*stage_nodes_.back(), *sequencer_);
+    if (previous != nullptr) {
+        tbb::flow::make_edge(*previous, *sequencer_);
+    } else {
+        entry_ = sequencer_.get();
     }
     tbb::flow::make_edge(*sequencer_, *exit_);
 }
@@ -51,11 +72,7 @@ FlowGraph::~FlowGraph() {
 }
 
 void FlowGraph::put(Batch* batch) {
-    if (stage_nodes_.empty()) {
-        sequencer_->try_put(batch);
-        return;
-    }
-    stage_nodes_.front()->try_put(batch);
+    entry_->try_put(batch);
 }
 
 void FlowGraph::wait() {

@@ -4,7 +4,8 @@
 //
 // Stateless stages are `unlimited` function nodes sharing one stage instance; batches may pass
 // each other there, so the sequencer restores dispatch order before the serial exit, which is
-// what keeps per-topic order end to end. Node bodies hold a pointer to the stage, never state
+// what keeps per-topic order end to end. A keyed stage (state per key) is a `serial` node
+// behind a sequencer of its own, so it sees every batch once, in dispatch order. Node bodies hold a pointer to the stage, never state
 // (TBB copies bodies). Built and waited on inside the engine's task_arena; put() may be called
 // from a thread outside the arena (it only spawns a task). Must be destroyed inside that arena.
 #pragma once
@@ -36,6 +37,8 @@ private:
     using StageNode = tbb::flow::function_node<Batch*, Batch*>;
     tbb::flow::graph graph_;
     std::vector<std::unique_ptr<StageNode>> stage_nodes_;
+    std::vector<std::unique_ptr<tbb::flow::sequencer_node<Batch*>>> stage_orders_;
+    tbb::flow::receiver<Batch*>* entry_ = nullptr;
     std::unique_ptr<tbb::flow::sequencer_node<Batch*>> sequencer_;
     std::unique_ptr<tbb::flow::function_node<Batch*>> exit_;
     std::function<void(Batch*)> on_done_;
