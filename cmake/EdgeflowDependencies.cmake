@@ -8,6 +8,9 @@ find_package(PkgConfig REQUIRED)
 # The engine's MQTT client: one network thread per connection, so a source that holds back
 # input never stalls another connection's acknowledgements (see docs/reliability.md).
 pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)   # libmosquitto-dev
+# The rule language's regular expressions. 10.41 is the first release that keeps backtracking
+# memory in the reusable match data block, which is what makes matching allocation-free.
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8>=10.41)  # libpcre2-dev
 
 # libconcurrentqueue-dev ships headers only, without a CMake package.
 find_path(CONCURRENTQUEUE_INCLUDE_DIR concurrentqueue/concurrentqueue.h REQUIRED)
