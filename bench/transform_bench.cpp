@@ -32,9 +32,10 @@ std::optional<Transform> compile(const std::string& yaml, transform::DatasetRegi
     const auto spec = transform::parse_transform_spec(*node, errors);
     std::optional<ConfigNode> key_node;
     if (!partition_key.empty()) {
-        key_node = load_yaml_text(partition_key, errors);
+        key_node = load_yaml_text("partition_key: " + partition_key, errors);
     }
-    const auto key = transform::parse_partition_key(key_node ? &*key_node : nullptr, errors);
+    const auto key = transform::parse_partition_key(
+        key_node ? key_node->find("partition_key") : nullptr, errors);
     auto t = Transform::compile(spec, key, datasets, errors);
     if (!errors.empty()) {
         std::fprintf(stderr, "%s\n", errors.to_string().c_str());

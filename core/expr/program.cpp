@@ -862,7 +862,16 @@ private:
     }
 
     Value call(const Program::Node& n) noexcept {
+        // Most calls take one or two arguments: keep the common case's frame small.
+        if (n.args_size <= 2) {
+            Value args[2];
+            return call_with(n, args);
+        }
         Value args[variadic_max];
+        return call_with(n, args);
+    }
+
+    Value call_with(const Program::Node& n, Value* args) noexcept {
         const std::uint32_t size = n.args_size < variadic_max ? n.args_size : variadic_max;
         for (std::uint32_t a = 0; a < size; ++a) {
             args[a] = eval(p_.args_[n.args_begin + a]);
