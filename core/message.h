@@ -54,10 +54,10 @@ struct Message {
     std::string_view dead_letter_detail;          ///< static or config-owned text
     std::string output;                           ///< serialized payload for the sinks
     std::vector<std::string> destination_topics;  ///< one per destination, by index
-    std::string output_topic;        ///< topic a transform wrote to $metadata.topic
-    bool output_topic_set = false;   ///< whether output_topic holds a value
-    bool dropped = false;            ///< removed by a filter: goes to no destination
-    std::string detail_buffer;       ///< per-message dead-letter detail (dead_letter_detail)
+    std::string output_topic;                     ///< topic a transform wrote to $metadata.topic
+    bool output_topic_set = false;                ///< whether output_topic holds a value
+    bool dropped = false;                         ///< removed by a filter: goes to no destination
+    std::string detail_buffer;  ///< per-message dead-letter detail (dead_letter_detail)
 
     bool dead() const noexcept { return dead_letter != DeadLetterReason::none; }
     /// Still on the normal path: neither rejected nor filtered out.

@@ -39,7 +39,8 @@ Result<TopicTemplate> TopicTemplate::parse(std::string_view pattern) {
     while (pos < pattern.size()) {
         const auto open = pattern.find('{', pos);
         // `${name}` is the Azure IoT Operations spelling of a variable: the `$` belongs to it.
-        const bool dollar = open != std::string_view::npos && open > pos && pattern[open - 1] == '$';
+        const bool dollar =
+            open != std::string_view::npos && open > pos && pattern[open - 1] == '$';
         const auto literal_end =
             open == std::string_view::npos ? pattern.size() : (dollar ? open - 1 : open);
         if (literal_end > pos) {

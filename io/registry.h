@@ -7,6 +7,9 @@
 // problem to `errors` and return endpoints only when there were none.
 #pragma once
 
+#include "core/transform/dataset.h"
+#include "io/mqtt_dataset_feed.h"
+
 #include <memory>
 #include <vector>
 
@@ -18,6 +21,11 @@ namespace edgeflow {
 std::vector<std::unique_ptr<Source>> build_sources(const PipelineConfig& config,
                                                    ConfigErrors& errors);
 std::vector<std::unique_ptr<Sink>> build_sinks(const PipelineConfig& config, ConfigErrors& errors);
+
+/// A feed for every dataset of the `datasets:` block that is loaded from MQTT.
+std::vector<std::unique_ptr<MqttDatasetFeed>> build_dataset_feeds(
+    const PipelineConfig& config, const transform::DatasetRegistry& datasets,
+    ConfigErrors& errors);
 
 /// One line per endpoint for `edgeflow check`: "file telemetry: examples/... (envelope)".
 std::vector<std::string> describe_endpoints(const PipelineConfig& config);

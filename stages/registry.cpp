@@ -38,12 +38,23 @@ transform::DatasetRegistry read_datasets(const PipelineConfig& config,
         }
         std::string file;
         std::uint64_t max_records = 1'000'000;
-        reader.required_string("file", file, "an NDJSON file of records, one object per line");
+        reader.optional_string("file", file, "an NDJSON file of records, one object per line");
+        const ConfigNode* mqtt = reader.get("mqtt");  // read by the io registry
+        reader.get("load_timeout_ms");                // likewise
         reader.optional_uint("max_records", max_records, 1, 100'000'000);
         reader.finish();
-        EndpointConfig where;
-        where.base_dir = std::filesystem::path(config.file).parent_path().string();
-        files.emplace_back(name, where.resolve_path(file));
+        if (file.empty() == (mqtt == nullptr)) {
+            errors.add(node,
+                       "exactly one of file (NDJSON records) or mqtt (a retained message with "
+                       "the records)",
+                       file.empty() ? "neither" : "both");
+            continue;
+        }
+        if (!file.empty()) {
+            EndpointConfig where;
+            where.base_dir = std::filesystem::path(config.file).parent_path().string();
+            files.emplace_back(name, where.resolve_path(file));
+        }
         datasets.emplace(name, std::make_shared<transform::Dataset>(name, max_records));
     }
     return datasets;
@@ -54,7 +65,8 @@ transform::DatasetRegistry read_datasets(const PipelineConfig& config,
 std::vector<std::unique_ptr<AnyStage>> build_stages(const PipelineConfig& config,
                                                     std::size_t worker_slots,
                                                     std::shared_ptr<DeadLetterCounts> counts,
-                                                    ConfigErrors& errors) {
+                                                    ConfigErrors& errors,
+                                                    transform::DatasetRegistry* datasets_out) {
     std::vector<RouteTarget> targets;
     std::optional<DeadLetterTarget> dead_letter;
     for (std::size_t i = 0; i < config.destinations.size(); ++i) {
@@ -127,6 +139,9 @@ std::vector<std::unique_ptr<AnyStage>> build_stages(const PipelineConfig& config
             const ConfigNode* node = config.root.find("datasets")->find(name);
             errors.add(*node, "a readable dataset of JSON objects", s.message());
         }
+    }
+    if (datasets_out != nullptr) {
+        *datasets_out = datasets;
     }
     stages.push_back(make_stage(RouteStage(std::move(targets))));
     stages.push_back(make_stage(

@@ -1,9 +1,12 @@
 // The stage registry: builds a pipeline's stage list from its config, in data-path order.
 //
-// Today: parse → route → serialize. Stage blocks added later (transform, lkv, heuristics) are
-// read here and slot in between parse and route. Every config problem is added to `errors`;
+// parse → the `stages:` list (transform, ...) → route → serialize. The pipeline's `datasets:`
+// are created here (file datasets loaded once every transform registered its indexes) and
+// handed out through `datasets`, so the io registry can attach feeds to MQTT-backed ones. Every config problem is added to `errors`;
 // the list is only usable when `errors` stayed empty.
 #pragma once
+
+#include "core/transform/dataset.h"
 
 #include <memory>
 #include <vector>
@@ -17,6 +20,7 @@ namespace edgeflow {
 std::vector<std::unique_ptr<AnyStage>> build_stages(const PipelineConfig& config,
                                                     std::size_t worker_slots,
                                                     std::shared_ptr<DeadLetterCounts> counts,
-                                                    ConfigErrors& errors);
+                                                    ConfigErrors& errors,
+                                                    transform::DatasetRegistry* datasets = nullptr);
 
 }  // namespace edgeflow

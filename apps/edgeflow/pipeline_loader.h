@@ -12,6 +12,7 @@
 #include "core/counters.h"
 #include "core/endpoint.h"
 #include "core/stage.h"
+#include "io/mqtt_dataset_feed.h"
 
 namespace edgeflow::app {
 
@@ -21,6 +22,8 @@ struct LoadedPipeline {
     std::vector<std::unique_ptr<Source>> sources;
     std::vector<std::unique_ptr<Sink>> sinks;
     std::shared_ptr<DeadLetterCounts> dead_letters;
+    /// Datasets kept loaded from retained MQTT messages: started before the sources.
+    std::vector<std::unique_ptr<MqttDatasetFeed>> dataset_feeds;
 };
 
 /// The pipeline, or nullopt with `errors` holding every problem found.

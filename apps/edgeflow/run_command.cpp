@@ -74,6 +74,14 @@ int run_command(std::span<const std::string_view> args) {
         return 1;
     }
     std::FILE* summary_out = writes_stdout(loaded->config) ? stderr : stdout;
+    // Reference data first: messages must not meet a dataset that has not arrived yet.
+    for (auto& feed : loaded->dataset_feeds) {
+        if (auto status = feed->start(); !status) {
+            log_error("dataset",
+                      "cannot start dataset '" + feed->name() + "': " + status.message());
+            return 1;
+        }
+    }
     Engine engine(loaded->config, std::move(loaded->stages), std::move(loaded->sources),
                   std::move(loaded->sinks), loaded->dead_letters);
     if (auto status = engine.start(); !status) {
@@ -95,6 +103,9 @@ int run_command(std::span<const std::string_view> args) {
     }
     log_info("engine", "stopping (" + stop_reason + "): draining in-flight messages");
     const Status stopped = engine.stop();
+    for (auto& feed : loaded->dataset_feeds) {
+        feed->stop();
+    }
     std::fputs(engine.summary().c_str(), summary_out);
     std::fflush(summary_out);
     if (!stopped) {

@@ -32,8 +32,8 @@ struct FunctionDef {
     std::uint8_t min_args = 0;
     std::uint8_t max_args = 0;  ///< variadic_max for "any number"
     FunctionImpl impl = nullptr;
-    bool pure = true;           ///< same arguments, same result (may be folded at compile time)
-    std::int8_t regex_arg = -1;  ///< argument that must be a literal pattern, compiled once
+    bool pure = true;             ///< same arguments, same result (may be folded at compile time)
+    std::int8_t regex_arg = -1;   ///< argument that must be a literal pattern, compiled once
     bool passes_missing = false;  ///< sees missing arguments (typeof); others return missing
 };
 

@@ -116,8 +116,9 @@ Value regex_replace(Args args, CallContext& cx) noexcept {
     const auto size = cx.regex->replace_all(args[0].text, args[2].text, dst, capacity);
     if (!size) {
         cx.arena.commit(0);
-        return Value::error("str::regex_replace: the result is too large or the replacement "
-                            "names a group the pattern lacks");
+        return Value::error(
+            "str::regex_replace: the result is too large or the replacement "
+            "names a group the pattern lacks");
     }
     return Value::of_string(cx.arena.commit(*size));
 }
@@ -175,9 +176,8 @@ Value dt_convert(Args args, CallContext&) noexcept {
     dt::EpochUnit from{};
     dt::EpochUnit to{};
     std::int64_t value = 0;
-    if (!epoch_ms(args[0], value) || args[1].kind != Kind::string ||
-        args[2].kind != Kind::string || !dt::parse_unit(args[1].text, from) ||
-        !dt::parse_unit(args[2].text, to)) {
+    if (!epoch_ms(args[0], value) || args[1].kind != Kind::string || args[2].kind != Kind::string ||
+        !dt::parse_unit(args[1].text, from) || !dt::parse_unit(args[2].text, to)) {
         return Value::error("dt::convert takes (time, from unit, to unit); units s, ms, us, ns");
     }
     return Value::of_int(dt::convert(value, from, to));

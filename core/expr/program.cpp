@@ -37,11 +37,11 @@ enum class Program::Op : std::uint8_t {
 
 struct Program::Node {
     Op op = Op::constant;
-    std::uint32_t left = 0;   // operand / first operand
-    std::uint32_t right = 0;  // second operand
+    std::uint32_t left = 0;        // operand / first operand
+    std::uint32_t right = 0;       // second operand
     std::uint32_t args_begin = 0;  // calls and tuples: run in args_
     std::uint32_t args_size = 0;
-    std::uint32_t input = 0;        // Op::input: 0-based
+    std::uint32_t input = 0;  // Op::input: 0-based
     const FunctionDef* function = nullptr;
     const Regex* regex = nullptr;
     Value constant;
@@ -216,10 +216,10 @@ private:
         int level;
     };
     static constexpr BinaryOp binary_ops[] = {
-        {"||", Op::logical_or, 0},   {"&&", Op::logical_and, 1},  {"==", Op::equal, 2},
-        {"!=", Op::not_equal, 2},    {"<", Op::less, 3},          {">", Op::greater, 3},
-        {"<=", Op::less_equal, 3},   {">=", Op::greater_equal, 3}, {"+", Op::add, 4},
-        {"-", Op::subtract, 4},      {"*", Op::multiply, 5},      {"/", Op::divide, 5},
+        {"||", Op::logical_or, 0}, {"&&", Op::logical_and, 1},   {"==", Op::equal, 2},
+        {"!=", Op::not_equal, 2},  {"<", Op::less, 3},           {">", Op::greater, 3},
+        {"<=", Op::less_equal, 3}, {">=", Op::greater_equal, 3}, {"+", Op::add, 4},
+        {"-", Op::subtract, 4},    {"*", Op::multiply, 5},       {"/", Op::divide, 5},
         {"%", Op::modulo, 5},
     };
     static constexpr int unary_level = 6;
@@ -324,10 +324,10 @@ private:
                 advance();
                 return true;
             }
-            return fail(token_.position, token_.type == Token::end
-                                             ? "missing ')'"
-                                             : "expected ',' or ')' but found '" +
-                                                   std::string(token_.text) + "'");
+            return fail(token_.position,
+                        token_.type == Token::end
+                            ? "missing ')'"
+                            : "expected ',' or ')' but found '" + std::string(token_.text) + "'");
         }
     }
 
@@ -363,10 +363,9 @@ private:
                                                 "' is not an input: inputs are $1, $2, ...");
                 }
                 if (index == 0 || index > input_count_) {
-                    return fail(t.position,
-                                "'" + std::string(t.text) + "' but the rule has " +
-                                    std::to_string(input_count_) +
-                                    (input_count_ == 1 ? " input" : " inputs"));
+                    return fail(t.position, "'" + std::string(t.text) + "' but the rule has " +
+                                                std::to_string(input_count_) +
+                                                (input_count_ == 1 ? " input" : " inputs"));
                 }
                 Program::Node n;
                 n.op = Op::input;
@@ -482,10 +481,10 @@ private:
             } else if (f->max_args != f->min_args) {
                 expected += " to " + std::to_string(f->max_args);
             }
-            return fail(t.position, std::string(f->name) + " takes " + expected +
-                                        (f->max_args == 1 && f->min_args == 1 ? " argument"
-                                                                              : " arguments") +
-                                        ", given " + std::to_string(args.size()));
+            return fail(t.position,
+                        std::string(f->name) + " takes " + expected +
+                            (f->max_args == 1 && f->min_args == 1 ? " argument" : " arguments") +
+                            ", given " + std::to_string(args.size()));
         }
         Program::Node n;
         n.op = Op::call;
@@ -735,7 +734,8 @@ public:
                 return inputs_[n.input];
             case Op::negate: {
                 const Value v = eval(n.left);
-                if (v.kind == Kind::integer && v.integer != std::numeric_limits<std::int64_t>::min()) {
+                if (v.kind == Kind::integer &&
+                    v.integer != std::numeric_limits<std::int64_t>::min()) {
                     return Value::of_int(-v.integer);
                 }
                 if (v.is_number()) {
@@ -945,8 +945,7 @@ bool to_text(const Value& value, StringArena& arena, std::string_view& out) noex
                 return false;
             }
             if (!std::isfinite(value.floating)) {
-                out = std::isnan(value.floating) ? "NaN"
-                                                 : (value.floating > 0 ? "inf" : "-inf");
+                out = std::isnan(value.floating) ? "NaN" : (value.floating > 0 ? "inf" : "-inf");
                 arena.commit(0);
                 return true;
             }

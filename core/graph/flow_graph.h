@@ -5,9 +5,10 @@
 // Stateless stages are `unlimited` function nodes sharing one stage instance; batches may pass
 // each other there, so the sequencer restores dispatch order before the serial exit, which is
 // what keeps per-topic order end to end. A keyed stage (state per key) is a `serial` node
-// behind a sequencer of its own, so it sees every batch once, in dispatch order. Node bodies hold a pointer to the stage, never state
-// (TBB copies bodies). Built and waited on inside the engine's task_arena; put() may be called
-// from a thread outside the arena (it only spawns a task). Must be destroyed inside that arena.
+// behind a sequencer of its own, so it sees every batch once, in dispatch order. Node bodies hold a
+// pointer to the stage, never state (TBB copies bodies). Built and waited on inside the engine's
+// task_arena; put() may be called from a thread outside the arena (it only spawns a task). Must be
+// destroyed inside that arena.
 #pragma once
 
 #include <oneapi/tbb/flow_graph.h>

@@ -162,9 +162,8 @@ Status Dataset::load(std::string_view text) {
             }
             simdjson::dom::element doc;
             if (auto error = parser.parse(line.data(), line.size()).get(doc); error) {
-                return Status::error("dataset '" + name_ + "' line " +
-                                     std::to_string(line_number) + ": " +
-                                     simdjson::error_message(error));
+                return Status::error("dataset '" + name_ + "' line " + std::to_string(line_number) +
+                                     ": " + simdjson::error_message(error));
             }
             if (Status s = add(doc, line_number); !s) {
                 return s;

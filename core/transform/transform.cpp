@@ -60,8 +60,8 @@ void read_rule_list(const ConfigNode* list, ConfigErrors& errors, std::string_vi
                            drop == nullptr ? "neither" : "both");
             } else {
                 rule.keep_when = keep != nullptr;
-                reader.optional_string(rule.keep_when ? "keep_when" : "drop_when",
-                                       rule.expression, "an expression");
+                reader.optional_string(rule.keep_when ? "keep_when" : "drop_when", rule.expression,
+                                       "an expression");
             }
         }
         reader.finish();
@@ -177,7 +177,7 @@ struct MapRule {
     bool remove = false;
     bool identity = false;  // inputs ['*'], output '*'
     std::optional<Program> expression;
-    std::string label;  // "transform 'x' map rule 3 (output 'y')"
+    std::string label;           // "transform 'x' map rule 3 (output 'y')"
     std::uint64_t bindings = 0;  // dataset bindings read (bit per binding)
 };
 
@@ -386,8 +386,8 @@ struct InputCompiler {
 
 std::string describe_rule(const std::string& transform, std::string_view kind, std::size_t index,
                           const RuleSpec& rule) {
-    std::string label = "transform '" + transform + "' " + std::string(kind) + " rule " +
-                        std::to_string(index + 1);
+    std::string label =
+        "transform '" + transform + "' " + std::string(kind) + " rule " + std::to_string(index + 1);
     if (!rule.description.empty()) {
         label += " (" + rule.description + ")";
     } else if (rule.output) {
@@ -409,8 +409,7 @@ Transform& Transform::operator=(Transform&&) noexcept = default;
 Transform::~Transform() = default;
 
 std::optional<Transform> Transform::compile(const TransformSpec& spec, const PartitionKeySpec& key,
-                                            const DatasetRegistry& datasets,
-                                            ConfigErrors& errors) {
+                                            const DatasetRegistry& datasets, ConfigErrors& errors) {
     const std::size_t errors_before = errors.size();
     auto impl = std::make_unique<Impl>();
     impl->name = spec.name.empty() ? "transform" : spec.name;
@@ -544,9 +543,9 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
             rule.inputs.push_back(std::move(in));
         }
         const ConfigNode& expression_node =
-            child_or(r.node, r.keep_when ? "keep_when" : r.node.find("expression") != nullptr
-                                                             ? "expression"
-                                                             : "drop_when");
+            child_or(r.node, r.keep_when                            ? "keep_when"
+                             : r.node.find("expression") != nullptr ? "expression"
+                                                                    : "drop_when");
         auto program = Program::compile(r.expression, r.inputs.size());
         if (!program) {
             errors.add(expression_node, "a valid expression",
@@ -637,8 +636,7 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
         rule.identity = !rule.remove && !rule.expression && rule.inputs.size() == 1 &&
                         rule.inputs[0].path.root == PathRoot::payload &&
                         rule.inputs[0].path.segments.size() == 1 && wildcard &&
-                        rule.output.root == PathRoot::payload &&
-                        rule.output.segments.size() == 1;
+                        rule.output.root == PathRoot::payload && rule.output.segments.size() == 1;
         impl->map.push_back(std::move(rule));
     }
     impl->identity_removals.resize(impl->map.size());
@@ -766,12 +764,12 @@ bool Transform::Impl::select_key(Message& m, TransformScratch& s) noexcept {
     } else {
         s.values.clear();
         for (const Input& in : key_inputs) {
-            s.values.push_back(in.path.is_metadata() ? metadata(in.path, m)
-                                                     : Value::from(in.path.resolve(
-                                                           m.record.root())));
+            s.values.push_back(in.path.is_metadata()
+                                   ? metadata(in.path, m)
+                                   : Value::from(in.path.resolve(m.record.root())));
         }
-        const Value k = key_expression ? key_expression->eval(s.values.data(), s.eval)
-                                       : s.values[0];
+        const Value k =
+            key_expression ? key_expression->eval(s.values.data(), s.eval) : s.values[0];
         if (!append_key(s.key, k)) {
             return false;
         }
@@ -824,8 +822,7 @@ void Transform::Impl::match_datasets(const Message& m, TransformScratch& s) noex
         for (const Record& record : snapshot->records) {
             s.values.clear();
             for (std::size_t i = 0; i < binding.inputs.size(); ++i) {
-                const ValueRef root =
-                    binding.input_is_source[i] ? m.record.root() : record.root();
+                const ValueRef root = binding.input_is_source[i] ? m.record.root() : record.root();
                 s.values.push_back(Value::from(binding.inputs[i].resolve(root)));
             }
             const Value v = binding.expression->eval(s.values.data(), s.eval);
@@ -931,9 +928,9 @@ void Transform::Impl::enumerate(std::uint32_t rule_index, const Message& m, Tran
         if (trailing) {
             matched = !container;
         } else {
-            matched = first.path
-                          .resolve(member, first.path.wildcard + 1, first.path.segments.size())
-                          .valid();
+            matched =
+                first.path.resolve(member, first.path.wildcard + 1, first.path.segments.size())
+                    .valid();
         }
         if (matched) {
             const auto begin = static_cast<std::uint32_t>(s.captures.size());
@@ -1021,9 +1018,8 @@ Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
         s.values.clear();
         bool missing = false;
         for (const Input& in : rule.inputs) {
-            const Value v = read(in, in.path.is_metadata() ? ValueRef()
-                                                          : in.path.resolve(root_of(in, m, s)),
-                                 m);
+            const Value v = read(
+                in, in.path.is_metadata() ? ValueRef() : in.path.resolve(root_of(in, m, s)), m);
             missing = missing || v.is_missing();
             s.values.push_back(v);
         }
@@ -1187,8 +1183,7 @@ Outcome Transform::Impl::map_rule(const MapRule& rule, const TransformScratch::M
     if (all_missing) {
         return Outcome::kept;  // nothing to map from
     }
-    const Value v =
-        rule.expression ? rule.expression->eval(s.values.data(), s.eval) : s.values[0];
+    const Value v = rule.expression ? rule.expression->eval(s.values.data(), s.eval) : s.values[0];
     std::string_view why;
     if (v.is_error()) {
         why = v.text;

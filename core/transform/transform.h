@@ -110,10 +110,8 @@ enum class Outcome { kept, dropped, rejected };
 
 class Transform {
 public:
-    static std::optional<Transform> compile(const TransformSpec& spec,
-                                            const PartitionKeySpec& key,
-                                            const DatasetRegistry& datasets,
-                                            ConfigErrors& errors);
+    static std::optional<Transform> compile(const TransformSpec& spec, const PartitionKeySpec& key,
+                                            const DatasetRegistry& datasets, ConfigErrors& errors);
     Transform(Transform&&) noexcept;
     Transform& operator=(Transform&&) noexcept;
     ~Transform();

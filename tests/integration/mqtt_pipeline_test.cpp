@@ -349,4 +349,61 @@ TEST_F(MqttPipeline, UnreachableBrokerIsRetriedAndStopStillExits) {
     EXPECT_EQ(*code, 0) << engine.err();
 }
 
+// A dataset kept in a retained message: loaded before ingest starts, replaced when a new
+// version is published, and left in place when a broken one arrives.
+TEST_F(MqttPipeline, RetainedDatasetLoadsBeforeIngestAndReloadsOnChange) {
+    TestPublisher publisher(broker_->uri(), "test-pub");
+    ASSERT_TRUE(publisher.publish("reference/assets", "{\"id\":\"dev1\",\"site\":\"Oslo\"}\n", 1,
+                                  {}, true));
+    const std::string path = dir_.file("pipeline.yaml");
+    {
+        std::ofstream out(path);
+        out << "sources:\n  - kind: mqtt\n    broker: " << broker_->uri()
+            << "\n    client_id: in\n    topics: [\"plant/+/telemetry\"]\n"
+            << "destinations:\n  - kind: mqtt\n    broker: " << broker_->uri()
+            << "\n    client_id: out\n    topic: out/{device}\n"
+            << "datasets:\n  assets:\n    mqtt: {broker: " << broker_->uri()
+            << ", client_id: ds, topics: [reference/assets]}\n"
+            << "stages:\n  - kind: transform\n"
+            << "    datasets: [{key: assets as a, inputs: [$source.device, $context.id], "
+               "expression: '$1 == $2'}]\n"
+            << "    map:\n      - {inputs: ['*'], output: '*'}\n"
+            << "      - {inputs: ['$context(a).site'], output: site}\n";
+    }
+    TestSubscriber subscriber(broker_->uri(), "test-sub");
+    ASSERT_TRUE(subscriber.subscribe("out/#", 1));
+    auto engine = start_engine(path, "engine");
+    ASSERT_TRUE(wait_for_log(*engine, "loaded 1 records", 10s)) << engine->err();
+    // The dataset is loaded before the source connects: wait for the source too.
+    ASSERT_TRUE(wait_for_log(*engine, "source-1: subscribed to", 10s)) << engine->err();
+
+    ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"device\":\"dev1\",\"seq\":1}"));
+    ASSERT_TRUE(subscriber.wait_for(1, 10s)) << engine->err();
+    EXPECT_EQ(subscriber.messages()[0].payload,
+              "{\"device\":\"dev1\",\"seq\":1,\"site\":\"Oslo\"}");
+
+    // A broken version is refused; the records in use stay.
+    ASSERT_TRUE(publisher.publish("reference/assets", "{not json", 1, {}, true));
+    ASSERT_TRUE(wait_for_log(*engine, "previous records stay in use", 10s)) << engine->err();
+    ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"device\":\"dev1\",\"seq\":2}"));
+    ASSERT_TRUE(subscriber.wait_for(2, 10s)) << engine->err();
+    EXPECT_EQ(subscriber.messages()[1].payload,
+              "{\"device\":\"dev1\",\"seq\":2,\"site\":\"Oslo\"}");
+
+    ASSERT_TRUE(publisher.publish(
+        "reference/assets",
+        "[{\"id\":\"dev1\",\"site\":\"Bergen\"},{\"id\":\"dev2\",\"site\":\"Oslo\"}]", 1, {},
+        true));
+    ASSERT_TRUE(wait_for_log(*engine, "loaded 2 records", 10s)) << engine->err();
+    ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"device\":\"dev1\",\"seq\":3}"));
+    ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"device\":\"dev9\",\"seq\":4}"));
+    ASSERT_TRUE(subscriber.wait_for(4, 10s)) << engine->err();
+    const auto messages = subscriber.messages();
+    EXPECT_EQ(messages[2].payload, "{\"device\":\"dev1\",\"seq\":3,\"site\":\"Bergen\"}");
+    // No match: the rule reading the dataset is skipped, the message goes on.
+    EXPECT_EQ(messages[3].payload, "{\"device\":\"dev9\",\"seq\":4}");
+    engine->signal(SIGTERM);
+    EXPECT_EQ(engine->wait(20s).value_or(-1), 0) << engine->err();
+}
+
 }  // namespace

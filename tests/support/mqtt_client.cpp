@@ -88,9 +88,11 @@ TestPublisher::~TestPublisher() {
 }
 
 bool TestPublisher::publish(const std::string& topic, const std::string& payload, int qos,
-                            const std::vector<std::pair<std::string, std::string>>& properties) {
+                            const std::vector<std::pair<std::string, std::string>>& properties,
+                            bool retain) {
     try {
-        auto builder = mqtt::message_ptr_builder().topic(topic).payload(payload).qos(qos);
+        auto builder =
+            mqtt::message_ptr_builder().topic(topic).payload(payload).qos(qos).retained(retain);
         if (!properties.empty()) {
             mqtt::properties props;
             for (const auto& [k, v] : properties) {

@@ -45,7 +45,8 @@ public:
     ~TestPublisher();
     /// Publishes and waits for completion (PUBACK at QoS 1).
     bool publish(const std::string& topic, const std::string& payload, int qos = 1,
-                 const std::vector<std::pair<std::string, std::string>>& properties = {});
+                 const std::vector<std::pair<std::string, std::string>>& properties = {},
+                 bool retain = false);
     /// Publishes without waiting; flush() waits for all outstanding ones.
     void publish_async(const std::string& topic, const std::string& payload, int qos = 1);
     bool flush(std::chrono::milliseconds timeout);

@@ -71,8 +71,9 @@ TEST_F(ProgramTest, OverflowBecomesFloat) {
 TEST_F(ProgramTest, PlusConcatenatesWhenEitherSideIsAString) {
     EXPECT_EQ(eval("'a' + 1").text, "a1");
     EXPECT_EQ(eval("1.5 + \"x\"").text, "1.5x");
-    EXPECT_EQ(eval("$1 + \", \" + $2", {Value::of_string("Engineer"), Value::of_string("Oslo")}).text,
-              "Engineer, Oslo");
+    EXPECT_EQ(
+        eval("$1 + \", \" + $2", {Value::of_string("Engineer"), Value::of_string("Oslo")}).text,
+        "Engineer, Oslo");
     EXPECT_EQ(eval("2.0 + 's'").text, "2.0s");  // a float stays recognisably a float
 }
 
