@@ -164,6 +164,11 @@ std::string MqttConnection::state() const {
            seconds_text(std::chrono::steady_clock::now() - lost_at_);
 }
 
+std::string MqttConnection::last_error() const {
+    std::lock_guard lock(mutex_);
+    return last_error_;
+}
+
 bool MqttConnection::loop_until(const std::atomic<bool>& done, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done.load(std::memory_order_acquire)) {
@@ -187,6 +192,10 @@ bool MqttConnection::connect_once() {
                                      static_cast<std::uint32_t>(config_.session_expiry));
     }
     connack_ = false;
+    {
+        std::lock_guard lock(mutex_);
+        last_error_.clear();
+    }
     const int rc =
         mosquitto_connect_bind_v5(client_, endpoint_.host.c_str(), endpoint_.port,
                                   static_cast<int>(config_.keep_alive), nullptr, properties);
@@ -199,8 +208,13 @@ bool MqttConnection::connect_once() {
     }
     if (!loop_until(connack_, std::chrono::seconds(config_.connect_timeout))) {
         if (!stopping_) {
-            log_warn("mqtt", owner_ + ": no CONNACK from " + config_.broker + " within " +
-                                 std::to_string(config_.connect_timeout) + " s");
+            const std::string why =
+                "no CONNACK within " + std::to_string(config_.connect_timeout) + " s";
+            log_warn("mqtt", owner_ + ": " + why + " from " + config_.broker);
+            std::lock_guard lock(mutex_);
+            if (last_error_.empty()) {
+                last_error_ = why;
+            }
         }
         mosquitto_disconnect(client_);
         return false;

@@ -71,6 +71,9 @@ public:
     const std::string& owner() const noexcept { return owner_; }
     /// "connected to ...", "disconnected from ... for 3.2 s", ...
     std::string state() const;
+    /// Why the latest connection attempt failed (the connect error, the broker's refusal, no
+    /// CONNACK in time), or empty while an attempt is under way or after one succeeded.
+    std::string last_error() const;
 
     /// Subscribes to `filters` and waits for the SUBACK, running the network loop meanwhile.
     /// Only from on_connected (the connection's thread).

@@ -12,8 +12,12 @@ constexpr std::string_view usage =
     R"(edgeflow — an edge dataflow engine: MQTT in, a oneTBB flow graph, MQTT out
 
 Usage:
-  edgeflow run   -c PIPELINE.yaml [--log-level LEVEL]   run a pipeline until stopped or done
-  edgeflow check -c PIPELINE.yaml                        validate a pipeline, print what it would run
+  edgeflow run    -c PIPELINE.yaml [--log-level LEVEL]   run a pipeline until stopped or done
+  edgeflow check  -c PIPELINE.yaml                       validate a pipeline, print what it would run
+  edgeflow test   -c PIPELINE.yaml --input IN.jsonl --expect EXPECTED.jsonl
+                                                         check a pipeline's output for given input
+  edgeflow record --broker URI --topic FILTER -o OUT.jsonl [--count N] [--seconds S]
+                                                         write live MQTT traffic as envelopes
   edgeflow COMMAND --help                                help on one command
   edgeflow --version
 
@@ -39,6 +43,12 @@ int main(int argc, char** argv) {
     }
     if (args[0] == "check") {
         return edgeflow::app::check_command(rest);
+    }
+    if (args[0] == "test") {
+        return edgeflow::app::test_command(rest);
+    }
+    if (args[0] == "record") {
+        return edgeflow::app::record_command(rest);
     }
     std::fprintf(stderr, "edgeflow: unknown command '%.*s'\n\n%s", static_cast<int>(args[0].size()),
                  args[0].data(), usage.data());

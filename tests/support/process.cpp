@@ -15,7 +15,8 @@ extern char** environ;
 
 namespace edgeflow::test {
 
-Process::Process(std::vector<std::string> argv, const std::string& log_prefix)
+Process::Process(std::vector<std::string> argv, const std::string& log_prefix,
+                 const std::string& cwd)
     : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -24,6 +25,9 @@ Process::Process(std::vector<std::string> argv, const std::string& log_prefix)
     posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (!cwd.empty()) {
+        posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+    }
     std::vector<char*> args;
     for (auto& a : argv) {
         args.push_back(a.data());

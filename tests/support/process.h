@@ -15,7 +15,9 @@ namespace edgeflow::test {
 class Process {
 public:
     /// Starts `argv[0]` (a path) with `argv`; output goes to `<log_prefix>.out` and `.err`.
-    Process(std::vector<std::string> argv, const std::string& log_prefix);
+    /// With `cwd`, the program runs in that directory.
+    Process(std::vector<std::string> argv, const std::string& log_prefix,
+            const std::string& cwd = {});
     ~Process();
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
