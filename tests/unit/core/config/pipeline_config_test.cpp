@@ -225,10 +225,13 @@ TEST(PipelineConfig, RelativePipelineFileLeavesPathsAlone) {
 }
 
 TEST(PipelineConfigErrors, UnknownTopLevelKey) {
-    EXPECT_THAT(errors_with("sourcse: 1\n"),
-                ElementsAre("pipeline.yaml:6:1: sourcse: expected one of the keys of a pipeline "
-                            "file: destinations name runtime sources version, found unknown key "
-                            "\"sourcse\""));
+    EXPECT_THAT(
+        errors_with("sourcse: 1\n"),
+        ElementsAre(
+            "pipeline.yaml:6:1: sourcse: expected one of the keys of a pipeline "
+            "file: datasets destinations name partition_key runtime sources stages version, found "
+            "unknown key "
+            "\"sourcse\""));
 }
 
 TEST(PipelineConfigErrors, UnknownKeyWithABlockValuePointsAtTheKey) {
@@ -502,7 +505,8 @@ destinations:
 }
 
 TEST(PipelineConfigErrors, EveryErrorIsReportedInFileOrder) {
-    EXPECT_THAT(parse(R"(
+    EXPECT_THAT(
+        parse(R"(
 sources:
   - name: a
     path: x
@@ -512,14 +516,16 @@ runtime:
   batch_size: 0
 colour: blue
 )")
-                    .errors,
-                ElementsAre("pipeline.yaml:2:5: sources[0].kind: expected the kind of source, "
-                            "found no such key",
-                            "pipeline.yaml:7:15: runtime.batch_size: expected a whole number from "
-                            "1 to 4096, found \"0\"",
-                            "pipeline.yaml:8:1: colour: expected one of the keys of a pipeline "
-                            "file: destinations name runtime sources version, found unknown key "
-                            "\"colour\""));
+            .errors,
+        ElementsAre(
+            "pipeline.yaml:2:5: sources[0].kind: expected the kind of source, "
+            "found no such key",
+            "pipeline.yaml:7:15: runtime.batch_size: expected a whole number from "
+            "1 to 4096, found \"0\"",
+            "pipeline.yaml:8:1: colour: expected one of the keys of a pipeline "
+            "file: datasets destinations name partition_key runtime sources stages version, found "
+            "unknown key "
+            "\"colour\""));
 }
 
 }  // namespace
