@@ -11,6 +11,7 @@
 
 #include <concepts>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "core/batch.h"
@@ -41,6 +42,8 @@ public:
     virtual std::string_view kind() const noexcept = 0;
     virtual StageShape shape() const noexcept = 0;
     virtual void process(Batch& batch, StageContext& ctx) noexcept = 0;
+    /// One line for `edgeflow check` about what this stage will do; empty for plain stages.
+    virtual std::string describe() const { return {}; }
     StageCounters counters;
 };
 
@@ -51,6 +54,13 @@ public:
     std::string_view kind() const noexcept override { return S::kind; }
     StageShape shape() const noexcept override { return S::shape; }
     void process(Batch& batch, StageContext& ctx) noexcept override { stage_.process(batch, ctx); }
+    std::string describe() const override {
+        if constexpr (requires(const S& s) { s.describe(); }) {
+            return stage_.describe();
+        } else {
+            return {};
+        }
+    }
     S& stage() noexcept { return stage_; }
 
 private:

@@ -55,6 +55,7 @@ public:
     }
 
     const transform::Transform& transform() const noexcept { return *transform_; }
+    std::string describe() const { return transform_->describe(); }
 
 private:
     struct alignas(64) Scratch {

@@ -50,6 +50,11 @@ int check_command(std::span<const std::string_view> args) {
         stages += (stages.empty() ? "" : " → ") + std::string(stage->kind());
     }
     std::printf("  stages      %s\n", stages.c_str());
+    for (const auto& stage : loaded->stages) {
+        if (const std::string line = stage->describe(); !line.empty()) {
+            std::printf("              %s\n", line.c_str());
+        }
+    }
     std::printf(
         "  runtime     %zu worker(s), batch %llu, %zu batches in flight, ingest queue %llu "
         "(%s when full), egress queue %llu, max payload %llu bytes\n",

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/config/map_reader.h"
+#include "core/log.h"
 
 namespace edgeflow::transform {
 
@@ -251,6 +252,7 @@ struct TransformScratch::Match {
 
 TransformScratch::TransformScratch() {
     values.reserve(64);
+    key_values.reserve(8);
     nodes.reserve(64);
     path.reserve(max_path_depth * 2);
     matches.reserve(256);
@@ -277,11 +279,14 @@ struct Transform::Impl {
     std::uint32_t last_slots = 0;
     std::vector<Input> key_inputs;
     std::optional<Program> key_expression;
-    std::string key_error;
     std::uint64_t max_keys = 0;
     std::unordered_map<std::string, LastValues, StringHash, std::equal_to<>> last;
     std::uint64_t keys_refused = 0;
+    std::uint64_t keys_missing = 0;
     LastValues* current_last = nullptr;
+    bool key_selected = false;  // the message's key is looked up on the first `? $last` read
+    Message* current_message = nullptr;
+    TransformScratch* current_scratch = nullptr;
 
     // ---- per message ----
     Outcome apply(Message& m, TransformScratch& s) noexcept;
@@ -682,7 +687,6 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
         } else if (key.inputs.size() > 1) {
             errors.add(key.node, "an expression combining the partition key's inputs");
         }
-        impl->key_error = "transform '" + impl->name + "' partition key";
     }
     if (errors.size() != errors_before) {
         return std::nullopt;
@@ -693,11 +697,33 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
 const std::string& Transform::name() const noexcept {
     return impl_->name;
 }
+std::string Transform::describe() const {
+    auto count = [](std::size_t n, const char* what) {
+        return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+    };
+    std::string text = "transform '" + impl_->name + "': ";
+    for (const Binding& b : impl_->bindings) {
+        text += "dataset " + b.dataset->name() + " as " + b.alias + " (" +
+                std::to_string(b.dataset->record_count()) + " records, " +
+                (b.indexed ? "index lookup" : "scan") + "), ";
+    }
+    text += count(impl_->filter.size(), "filter rule") + ", ";
+    text += impl_->has_map ? count(impl_->map.size(), "map rule") : "no map (payload unchanged)";
+    if (impl_->last_slots > 0) {
+        text += ", last values per key (serial, at most " + std::to_string(impl_->max_keys) +
+                " keys)";
+    }
+    return text;
+}
+
 bool Transform::uses_last() const noexcept {
     return impl_->last_slots > 0;
 }
 std::size_t Transform::last_value_keys() const noexcept {
     return impl_->last.size();
+}
+std::uint64_t Transform::last_value_keys_missing() const noexcept {
+    return impl_->keys_missing;
 }
 std::uint64_t Transform::last_value_keys_refused() const noexcept {
     return impl_->keys_refused;
@@ -739,6 +765,10 @@ ValueRef Transform::Impl::root_of(const Input& in, const Message& m,
 // `? $last` and `??` fallbacks, remembering present values for `? $last`.
 Value Transform::Impl::read(const Input& in, ValueRef node, const Message& m) noexcept {
     Value v = in.path.is_metadata() ? metadata(in.path, m) : Value::from(node);
+    if (in.last_slot != no_slot && !key_selected) {
+        key_selected = true;
+        select_key(*current_message, *current_scratch);
+    }
     if (in.last_slot != no_slot && current_last != nullptr) {
         Record& slot = current_last->slots[in.last_slot];
         if (!v.is_missing()) {
@@ -756,28 +786,35 @@ Value Transform::Impl::read(const Input& in, ValueRef node, const Message& m) no
     return v;
 }
 
+// Finds (or creates) the last values of the message's key. A message whose key cannot be
+// computed has no last values: `? $last` finds nothing for it (counted).
 bool Transform::Impl::select_key(Message& m, TransformScratch& s) noexcept {
     current_last = nullptr;
     s.key.clear();
     if (key_inputs.empty()) {
         s.key.append(m.topic);
     } else {
-        s.values.clear();
+        s.key_values.clear();
         for (const Input& in : key_inputs) {
-            s.values.push_back(in.path.is_metadata()
-                                   ? metadata(in.path, m)
-                                   : Value::from(in.path.resolve(m.record.root())));
+            s.key_values.push_back(in.path.is_metadata()
+                                       ? metadata(in.path, m)
+                                       : Value::from(in.path.resolve(m.record.root())));
         }
-        const Value k =
-            key_expression ? key_expression->eval(s.values.data(), s.eval) : s.values[0];
+        const Value k = key_expression ? key_expression->eval(s.key_values.data(), s.eval)
+                                       : s.key_values[0];
         if (!append_key(s.key, k)) {
+            ++keys_missing;
             return false;
         }
     }
     auto it = last.find(std::string_view(s.key));
     if (it == last.end()) {
         if (last.size() >= max_keys) {
-            ++keys_refused;
+            if (keys_refused++ == 0) {
+                log_warn("transform", "transform '" + name + "': " + std::to_string(max_keys) +
+                                          " keys have last values (last_values.max_keys); "
+                                          "further keys get none");
+            }
             return true;  // not remembered: `? $last` finds nothing for this key
         }
         it = last.emplace(s.key, LastValues{}).first;
@@ -1002,10 +1039,10 @@ bool Transform::Impl::write(const MapRule& rule, const TransformScratch::Match& 
 
 Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
     s.eval.reset();
-    if (last_slots > 0 && !select_key(m, s)) {
-        return fail(m, DeadLetterReason::transform_error, key_error,
-                    "the key is missing or not a scalar");
-    }
+    key_selected = false;
+    current_last = nullptr;
+    current_message = &m;
+    current_scratch = &s;
     if (!bindings.empty()) {
         match_datasets(m, s);
     }

@@ -93,6 +93,7 @@ struct TransformScratch {
     Record record;
     std::string key;
     std::vector<expr::Value> values;
+    std::vector<expr::Value> key_values;
     std::vector<ValueRef> nodes;
     std::vector<std::string_view> path;
     struct Match;
@@ -121,11 +122,15 @@ public:
     Outcome apply(Message& message, TransformScratch& scratch) noexcept;
 
     const std::string& name() const noexcept;
+    /// "transform 'x': 1 dataset binding (index lookup), 2 filter rules, 7 map rules, ..."
+    std::string describe() const;
     /// Whether any rule reads `? $last`, which makes the transform stateful per key.
     bool uses_last() const noexcept;
     /// Keys with last values, and keys not remembered because max_keys was reached.
     std::size_t last_value_keys() const noexcept;
     std::uint64_t last_value_keys_refused() const noexcept;
+    /// Messages whose partition key was missing or not a scalar when `? $last` needed it.
+    std::uint64_t last_value_keys_missing() const noexcept;
 
     struct Impl;
 

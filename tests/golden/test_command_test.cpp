@@ -124,6 +124,17 @@ TEST_F(TestCommand, QuickstartExampleCommandPasses) {
     EXPECT_EQ(result.out, "27 of 27 messages match\n");
 }
 
+TEST_F(TestCommand, TransformsExampleCommandPasses) {
+    // The transforms example: datasets, filter, map, `? $last` per device and routing by
+    // $metadata.topic, checked against its expected output as docs/transforms.md shows.
+    const auto result = run({"-c", "examples/transforms/pipeline.yaml", "--input",
+                             "examples/transforms/telemetry.jsonl", "--expect",
+                             "examples/transforms/expected.jsonl"},
+                            EDGEFLOW_SOURCE_DIR);
+    EXPECT_EQ(result.code, 0) << result.out << result.err;
+    EXPECT_EQ(result.out, "26 of 26 messages match\n");
+}
+
 TEST_F(TestCommand, ChangedValueNamesThePathAndBothValues) {
     const auto result =
         check(replaced(routing_expected, "\"temperature\":77.5", "\"temperature\":77.0"));
