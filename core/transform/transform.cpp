@@ -273,6 +273,21 @@ struct Transform::Impl {
     // For each pass-through rule: the fields later plain rules specialize (removed from the
     // copy). Views into `map`.
     std::vector<std::vector<const RulePath*>> identity_removals;
+    // The static plan: when the map is plain rules (and at most a leading pass-through) whose
+    // output paths neither repeat nor nest in each other, the output's shape is known at load.
+    // Rules evaluate into one slot each and the Record is written straight from the plan, with
+    // no OutputTree. Falls back to map_direct when a written path would merge into a copied
+    // input object.
+    struct PlanNode {
+        std::string_view key;
+        std::int32_t rule = -1;  // a leaf: the rule whose value goes here
+        std::vector<std::uint32_t> children;
+    };
+    bool use_plan = false;
+    bool plan_identity = false;
+    std::vector<PlanNode> plan;                      // plan[0] is the root object
+    std::vector<std::string_view> plan_removed;      // top-level fields deleted from the copy
+    std::vector<std::string_view> plan_specialized;  // ... left out when they are not objects
     ErrorPolicy on_error = ErrorPolicy::dead_letter;
 
     // Last values, per partition key. Only keyed (serial) execution touches them.
@@ -302,8 +317,12 @@ struct Transform::Impl {
                  std::string_view why) noexcept;
     Outcome map_direct(Message& m, TransformScratch& s) noexcept;
     Outcome finish(Message& m, TransformScratch& s) noexcept;
+    Outcome map_plan(Message& m, TransformScratch& s) noexcept;
+    bool plan_present(std::uint32_t node, const TransformScratch& s) const noexcept;
+    void plan_emit(std::uint32_t node, TransformScratch& s) const;
+    void build_plan();
     Outcome map_rule(const MapRule& rule, const TransformScratch::Match& match, Message& m,
-                     TransformScratch& s) noexcept;
+                     TransformScratch& s, Value* slot = nullptr) noexcept;
     bool bindings_matched(std::uint64_t mask, const TransformScratch& s) const noexcept {
         for (std::size_t b = 0; mask != 0; ++b, mask >>= 1) {
             if ((mask & 1) != 0 && s.context[b] == nullptr) {
@@ -662,6 +681,7 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
             impl->identity_removals[r].push_back(&l.inputs[0].path);
         }
     }
+    impl->build_plan();
     if (!spec.has_map && spec.filter.empty() && spec.datasets.empty()) {
         errors.add(spec.node, "a transform with map, filter or datasets rules");
     }
@@ -710,8 +730,8 @@ std::string Transform::describe() const {
     text += count(impl_->filter.size(), "filter rule") + ", ";
     text += impl_->has_map ? count(impl_->map.size(), "map rule") : "no map (payload unchanged)";
     if (impl_->last_slots > 0) {
-        text += ", last values per key (serial, at most " + std::to_string(impl_->max_keys) +
-                " keys)";
+        text +=
+            ", last values per key (serial, at most " + std::to_string(impl_->max_keys) + " keys)";
     }
     return text;
 }
@@ -800,8 +820,8 @@ bool Transform::Impl::select_key(Message& m, TransformScratch& s) noexcept {
                                        ? metadata(in.path, m)
                                        : Value::from(in.path.resolve(m.record.root())));
         }
-        const Value k = key_expression ? key_expression->eval(s.key_values.data(), s.eval)
-                                       : s.key_values[0];
+        const Value k =
+            key_expression ? key_expression->eval(s.key_values.data(), s.eval) : s.key_values[0];
         if (!append_key(s.key, k)) {
             ++keys_missing;
             return false;
@@ -1084,6 +1104,9 @@ Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
     if (!has_map) {
         return Outcome::kept;
     }
+    if (use_plan) {
+        return map_plan(m, s);
+    }
     if (!general_matching) {
         return map_direct(m, s);
     }
@@ -1209,7 +1232,7 @@ Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
 
 // Evaluates one match of a (non pass-through, non deleting) rule and writes its result.
 Outcome Transform::Impl::map_rule(const MapRule& rule, const TransformScratch::Match& match,
-                                  Message& m, TransformScratch& s) noexcept {
+                                  Message& m, TransformScratch& s, Value* slot) noexcept {
     s.values.clear();
     bool all_missing = true;
     for (std::uint32_t k = 0; k < match.inputs_size; ++k) {
@@ -1224,6 +1247,9 @@ Outcome Transform::Impl::map_rule(const MapRule& rule, const TransformScratch::M
     std::string_view why;
     if (v.is_error()) {
         why = v.text;
+    } else if (slot != nullptr && !rule.output.is_metadata()) {
+        *slot = v;
+        return Outcome::kept;
     } else if (write(rule, match, v, m, s, why)) {
         return Outcome::kept;
     }
@@ -1290,6 +1316,165 @@ Outcome Transform::Impl::map_direct(Message& m, TransformScratch& s) noexcept {
 Outcome Transform::Impl::finish(Message& m, TransformScratch& s) noexcept {
     try {
         s.tree.build(s.record, s.eval.tuples);
+    } catch (...) {
+        return fail(m, DeadLetterReason::transform_error, name, "out of memory");
+    }
+    s.record.swap(m.record);
+    return Outcome::kept;
+}
+
+void Transform::Impl::build_plan() {
+    use_plan = false;
+    if (general_matching || map.empty()) {
+        return;
+    }
+    plan.assign(1, PlanNode{});
+    for (std::size_t r = 0; r < map.size(); ++r) {
+        const MapRule& rule = map[r];
+        if (rule.identity) {
+            if (r != 0) {
+                return;
+            }
+            plan_identity = true;
+            for (const RulePath* path : identity_removals[r]) {
+                if (path->segments.size() != 1) {
+                    return;  // a nested field taken out of the copy: the tree handles that
+                }
+                plan_specialized.push_back(path->segments[0].name);
+            }
+            continue;
+        }
+        if (rule.remove) {
+            for (const Input& in : rule.inputs) {
+                if (in.path.is_metadata()) {
+                    continue;
+                }
+                if (in.binding >= 0 || in.path.segments.size() != 1) {
+                    return;
+                }
+                plan_removed.push_back(in.path.segments[0].name);
+            }
+            continue;
+        }
+        if (rule.output.is_metadata()) {
+            continue;
+        }
+        std::uint32_t at = 0;
+        for (std::size_t i = 0; i < rule.output.segments.size(); ++i) {
+            if (plan[at].rule >= 0) {
+                return;  // a path below another rule's output
+            }
+            const std::string_view key = rule.output.segments[i].name;
+            std::uint32_t next = 0;
+            for (std::uint32_t c : plan[at].children) {
+                if (plan[c].key == key) {
+                    next = c;
+                }
+            }
+            if (next == 0) {
+                next = static_cast<std::uint32_t>(plan.size());
+                plan[at].children.push_back(next);
+                plan.push_back(PlanNode{key, -1, {}});
+            }
+            at = next;
+        }
+        if (plan[at].rule >= 0 || !plan[at].children.empty()) {
+            return;  // two rules write one path, or one writes above another
+        }
+        plan[at].rule = static_cast<std::int32_t>(r);
+    }
+    use_plan = true;
+}
+
+bool Transform::Impl::plan_present(std::uint32_t node, const TransformScratch& s) const noexcept {
+    const PlanNode& n = plan[node];
+    if (n.rule >= 0) {
+        return !s.slots[static_cast<std::size_t>(n.rule)].is_missing();
+    }
+    for (std::uint32_t c : n.children) {
+        if (plan_present(c, s)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void Transform::Impl::plan_emit(std::uint32_t node, TransformScratch& s) const {
+    const PlanNode& n = plan[node];
+    if (n.rule >= 0) {
+        const Value& v = s.slots[static_cast<std::size_t>(n.rule)];
+        if (!v.is_missing()) {
+            append_value(s.record, n.key, v, s.eval.tuples);
+        }
+        return;
+    }
+    if (!plan_present(node, s)) {
+        return;
+    }
+    const auto index = s.record.open_object(n.key);
+    for (std::uint32_t c : n.children) {
+        plan_emit(c, s);
+    }
+    s.record.close(index);
+}
+
+Outcome Transform::Impl::map_plan(Message& m, TransformScratch& s) noexcept {
+    const ValueRef root = m.record.root();
+    const bool copy = plan_identity && root.valid() && root.type() == ValueType::object;
+    auto listed = [](const std::vector<std::string_view>& keys, std::string_view key) {
+        for (std::string_view k : keys) {
+            if (k == key) {
+                return true;
+            }
+        }
+        return false;
+    };
+    auto skipped = [&](ValueRef member) {
+        return listed(plan_removed, member.key()) ||
+               (member.type() != ValueType::object && listed(plan_specialized, member.key()));
+    };
+    if (copy) {
+        // A rule writing below a field the copy keeps would have to merge into it.
+        for (std::uint32_t c : plan[0].children) {
+            const ValueRef member = root.member(plan[c].key);
+            if (member.valid() && !skipped(member)) {
+                return map_direct(m, s);
+            }
+        }
+    }
+    s.slots.assign(map.size(), Value());
+    for (std::size_t r = 0; r < map.size(); ++r) {
+        const MapRule& rule = map[r];
+        if (rule.identity || rule.remove || !bindings_matched(rule.bindings, s)) {
+            continue;
+        }
+        s.match_inputs.clear();
+        for (const Input& in : rule.inputs) {
+            s.match_inputs.push_back(in.path.is_metadata() ? ValueRef()
+                                                           : in.path.resolve(root_of(in, m, s)));
+        }
+        TransformScratch::Match match;
+        match.rule = static_cast<std::uint32_t>(r);
+        match.inputs_size = static_cast<std::uint32_t>(rule.inputs.size());
+        const Outcome o = map_rule(rule, match, m, s, &s.slots[r]);
+        if (o != Outcome::kept) {
+            return o;
+        }
+    }
+    try {
+        s.record.clear();
+        const auto index = s.record.open_object({});
+        if (copy) {
+            for (ValueRef member : root) {
+                if (!skipped(member)) {
+                    append_ref(s.record, member.key(), member);
+                }
+            }
+        }
+        for (std::uint32_t c : plan[0].children) {
+            plan_emit(c, s);
+        }
+        s.record.close(index);
     } catch (...) {
         return fail(m, DeadLetterReason::transform_error, name, "out of memory");
     }

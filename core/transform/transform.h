@@ -94,6 +94,7 @@ struct TransformScratch {
     std::string key;
     std::vector<expr::Value> values;
     std::vector<expr::Value> key_values;
+    std::vector<expr::Value> slots;  ///< one per map rule, under a static plan
     std::vector<ValueRef> nodes;
     std::vector<std::string_view> path;
     struct Match;
