@@ -69,6 +69,10 @@ void MqttSink::publish(const Message& message) noexcept {
                                                message.properties[i].key.c_str(),
                                                message.properties[i].value.c_str());
         }
+        if (!message.content_type.empty()) {
+            mosquitto_property_add_string(&properties, MQTT_PROP_CONTENT_TYPE,
+                                          message.content_type.c_str());
+        }
     }
     while (true) {
         if (!wait_until_writable()) {

@@ -49,6 +49,15 @@ void MqttSource::on_message(const mosquitto_message& incoming, const mqtt5__prop
                                      static_cast<std::size_t>(std::max(incoming.payloadlen, 0))});
     message->qos = static_cast<std::uint8_t>(incoming.qos);
     for (const mosquitto_property* p = properties; p != nullptr; p = mosquitto_property_next(p)) {
+        if (mosquitto_property_identifier(p) == MQTT_PROP_CONTENT_TYPE) {
+            char* content_type = nullptr;
+            if (mosquitto_property_read_string(p, MQTT_PROP_CONTENT_TYPE, &content_type, false) !=
+                nullptr) {
+                message->content_type.assign(content_type);
+            }
+            std::free(content_type);
+            continue;
+        }
         if (mosquitto_property_identifier(p) != MQTT_PROP_USER_PROPERTY) {
             continue;
         }

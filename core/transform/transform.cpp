@@ -35,8 +35,20 @@ void read_rule_list(const ConfigNode* list, ConfigErrors& errors, std::string_vi
         const ConfigNode* inputs = reader.get("inputs");
         if (inputs == nullptr) {
             errors.missing(item, "inputs", "a list of input paths");
+        } else if (inputs->is_scalar()) {
+            rule.inputs.push_back(inputs->scalar);
+            rule.input_nodes.push_back(*inputs);
+        } else if (inputs->is_sequence()) {
+            for (const ConfigNode& input : inputs->items) {
+                if (!input.is_scalar()) {
+                    errors.add(input, "an input path");
+                    continue;
+                }
+                rule.inputs.push_back(input.scalar);
+                rule.input_nodes.push_back(input);
+            }
         } else {
-            reader.optional_string_list("inputs", rule.inputs);
+            errors.add(*inputs, "a list of input paths");
         }
         reader.optional_string("description", rule.description);
         if (is_map) {
@@ -59,6 +71,8 @@ void read_rule_list(const ConfigNode* list, ConfigErrors& errors, std::string_vi
                            "exactly one of drop_when (true drops the message) or keep_when "
                            "(true keeps it)",
                            drop == nullptr ? "neither" : "both");
+                reader.finish();
+                continue;  // reported once; the rule is not compiled
             } else {
                 rule.keep_when = keep != nullptr;
                 reader.optional_string(rule.keep_when ? "keep_when" : "drop_when", rule.expression,
@@ -309,7 +323,7 @@ struct Transform::Impl {
     void match_datasets(const Message& m, TransformScratch& s) noexcept;
     Value read(const Input& in, ValueRef node, const Message& m) noexcept;
     ValueRef root_of(const Input& in, const Message& m, const TransformScratch& s) const noexcept;
-    Value metadata(const RulePath& p, const Message& m) const noexcept;
+    Value metadata(const RulePath& p, const Message& m, expr::StringArena& arena) const noexcept;
     void enumerate(std::uint32_t rule_index, const Message& m, TransformScratch& s);
     bool write(const MapRule& rule, const TransformScratch::Match& match, const Value& v,
                Message& m, TransformScratch& s, std::string_view& why) noexcept;
@@ -338,7 +352,7 @@ struct Transform::Impl {
 namespace {
 
 struct InputCompiler {
-    const ConfigNode& node;
+    const ConfigNode* node;
     ConfigErrors& errors;
     std::unordered_map<std::string, int>& aliases;
     std::uint32_t& last_slots;
@@ -352,7 +366,7 @@ struct InputCompiler {
             if (tail.substr(0, 2) != "??") {
                 tail = trim(tail.substr(1));
                 if (lower(tail.substr(0, 5)) != "$last") {
-                    errors.add(node, "`path ? $last` or `path ?? default`", "\"" + text + "\"");
+                    errors.add(*node, "`path ? $last` or `path ?? default`", "\"" + text + "\"");
                     return false;
                 }
                 tail = trim(tail.substr(5));
@@ -360,12 +374,12 @@ struct InputCompiler {
             }
             if (!tail.empty()) {
                 if (tail.substr(0, 2) != "??") {
-                    errors.add(node, "`?? <literal>` after `? $last`", "\"" + text + "\"");
+                    errors.add(*node, "`?? <literal>` after `? $last`", "\"" + text + "\"");
                     return false;
                 }
                 auto program = Program::compile(trim(tail.substr(2)), 0);
                 if (!program || !program->is_constant()) {
-                    errors.add(node, "a literal default after ??",
+                    errors.add(*node, "a literal default after ??",
                                "\"" + std::string(trim(tail.substr(2))) + "\"" +
                                    (program ? "" : " — " + program.error()));
                     return false;
@@ -377,36 +391,45 @@ struct InputCompiler {
         }
         auto path = RulePath::parse(path_text, allow_wildcard);
         if (!path) {
-            errors.add(node, "an input path", path.error());
+            errors.add(*node, "an input path", path.error());
             return false;
         }
         out.path = std::move(path).value();
         if (out.path.root == PathRoot::source) {
-            errors.add(node, "a payload path ($source. belongs in dataset inputs)",
+            errors.add(*node, "a payload path ($source. belongs in dataset inputs)",
                        "\"" + text + "\"");
             return false;
         }
         if (out.path.root == PathRoot::context) {
             if (!allow_context || out.path.context_alias.empty()) {
-                errors.add(node, "$context(alias).<field>, with the alias of a dataset binding",
+                errors.add(*node, "$context(alias).<field>, with the alias of a dataset binding",
                            "\"" + text + "\"");
                 return false;
             }
             const auto it = aliases.find(out.path.context_alias);
             if (it == aliases.end()) {
-                errors.add(node, "a dataset alias this transform binds in `datasets`",
+                errors.add(*node, "a dataset alias this transform binds in `datasets`",
                            "\"" + out.path.context_alias + "\"");
                 return false;
             }
             out.binding = it->second;
         }
         if (out.last_slot != no_slot && out.path.has_wildcard()) {
-            errors.add(node, "`? $last` on a path without '*'", "\"" + text + "\"");
+            errors.add(*node, "`? $last` on a path without '*'", "\"" + text + "\"");
             return false;
         }
         return true;
     }
 };
+
+// Where input `k` of a rule is written (its list item when the rule came from a file).
+const ConfigNode& input_node(const RuleSpec& r, std::size_t k) {
+    if (k < r.input_nodes.size()) {
+        return r.input_nodes[k];
+    }
+    const ConfigNode* inputs = r.node.find("inputs");
+    return inputs != nullptr ? *inputs : r.node;
+}
 
 std::string describe_rule(const std::string& transform, std::string_view kind, std::size_t index,
                           const RuleSpec& rule) {
@@ -550,12 +573,14 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
         rule.label = describe_rule(impl->name, "filter", i, r);
         rule.missing_reason = ": an input is missing";
         rule.not_bool_reason = ": the result is not a bool";
-        InputCompiler ic{child_or(r.node, "inputs"), errors, aliases, impl->last_slots};
+        InputCompiler ic{&child_or(r.node, "inputs"), errors, aliases, impl->last_slots};
         bool ok = !r.inputs.empty();
         if (r.inputs.empty()) {
             errors.add(child_or(r.node, "inputs"), "at least one input path");
         }
-        for (const std::string& text : r.inputs) {
+        for (std::size_t k = 0; k < r.inputs.size(); ++k) {
+            const std::string& text = r.inputs[k];
+            ic.node = &input_node(r, k);
             Input in;
             if (!ic.compile(text, false, true, in)) {
                 ok = false;
@@ -587,13 +612,14 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
         const RuleSpec& r = spec.map[i];
         MapRule rule;
         rule.label = describe_rule(impl->name, "map", i, r);
-        InputCompiler ic{child_or(r.node, "inputs"), errors, aliases, impl->last_slots};
+        InputCompiler ic{&child_or(r.node, "inputs"), errors, aliases, impl->last_slots};
         bool ok = true;
         if (r.inputs.empty()) {
             errors.add(child_or(r.node, "inputs"), "at least one input path");
             ok = false;
         }
         for (std::size_t k = 0; k < r.inputs.size(); ++k) {
+            ic.node = &input_node(r, k);
             Input in;
             if (!ic.compile(r.inputs[k], true, true, in)) {
                 ok = false;
@@ -601,7 +627,7 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
             }
             if (k > 0 && in.path.has_wildcard() && !rule.inputs.empty() &&
                 !rule.inputs[0].path.has_wildcard()) {
-                errors.add(child_or(r.node, "inputs"),
+                errors.add(input_node(r, k),
                            "'*' in a later input only when the first input has one",
                            "\"" + r.inputs[k] + "\"");
                 ok = false;
@@ -675,7 +701,8 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
         for (std::size_t later = r + 1; later < impl->map.size(); ++later) {
             const MapRule& l = impl->map[later];
             if (l.identity || l.inputs.size() != 1 || l.inputs[0].binding >= 0 ||
-                l.inputs[0].path.root != PathRoot::payload || l.inputs[0].path.has_wildcard()) {
+                l.inputs[0].path.root != PathRoot::payload || l.inputs[0].path.has_wildcard() ||
+                (!l.remove && l.output.is_metadata())) {
                 continue;
             }
             impl->identity_removals[r].push_back(&l.inputs[0].path);
@@ -689,7 +716,7 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
     // The partition key, when some rule remembers last values.
     if (impl->last_slots > 0) {
         std::uint32_t unused_slots = 0;
-        InputCompiler ic{key.node, errors, aliases, unused_slots};
+        InputCompiler ic{&key.node, errors, aliases, unused_slots};
         for (const std::string& text : key.inputs) {
             Input in;
             if (ic.compile(text, false, false, in)) {
@@ -754,22 +781,41 @@ Outcome Transform::apply(Message& message, TransformScratch& scratch) noexcept {
 
 // ---- Applying -----------------------------------------------------------------------------
 
-Value Transform::Impl::metadata(const RulePath& p, const Message& m) const noexcept {
+// Metadata values are copied into the arena: a later rule may write the same property (or
+// add one, growing the property list) while this value is still in use.
+Value Transform::Impl::metadata(const RulePath& p, const Message& m,
+                                expr::StringArena& arena) const noexcept {
+    std::string_view text;
     switch (p.root) {
         case PathRoot::topic:
-            return Value::of_string(m.topic);
+            return Value::of_string(m.topic);  // the input topic is never written
         case PathRoot::content_type:
-            return m.content_type.empty() ? Value::missing() : Value::of_string(m.content_type);
-        case PathRoot::user_property:
-            for (std::size_t i = 0; i < m.property_count; ++i) {
+            if (m.content_type.empty()) {
+                return Value::missing();
+            }
+            text = m.content_type;
+            break;
+        case PathRoot::user_property: {
+            bool found = false;
+            for (std::size_t i = 0; i < m.property_count && !found; ++i) {
                 if (m.properties[i].key == p.property) {
-                    return Value::of_string(m.properties[i].value);
+                    text = m.properties[i].value;
+                    found = true;
                 }
             }
-            return Value::missing();
+            if (!found) {
+                return Value::missing();
+            }
+            break;
+        }
         default:
             return Value::missing();
     }
+    std::string_view copy;
+    if (!arena.concat(copy, text)) {
+        return Value::error("metadata value too large");
+    }
+    return Value::of_string(copy);
 }
 
 ValueRef Transform::Impl::root_of(const Input& in, const Message& m,
@@ -784,7 +830,8 @@ ValueRef Transform::Impl::root_of(const Input& in, const Message& m,
 // The value of an input whose path resolved to `node` (invalid when absent), with the
 // `? $last` and `??` fallbacks, remembering present values for `? $last`.
 Value Transform::Impl::read(const Input& in, ValueRef node, const Message& m) noexcept {
-    Value v = in.path.is_metadata() ? metadata(in.path, m) : Value::from(node);
+    Value v = in.path.is_metadata() ? metadata(in.path, m, current_scratch->eval.arena)
+                                    : Value::from(node);
     if (in.last_slot != no_slot && !key_selected) {
         key_selected = true;
         select_key(*current_message, *current_scratch);
@@ -817,7 +864,7 @@ bool Transform::Impl::select_key(Message& m, TransformScratch& s) noexcept {
         s.key_values.clear();
         for (const Input& in : key_inputs) {
             s.key_values.push_back(in.path.is_metadata()
-                                       ? metadata(in.path, m)
+                                       ? metadata(in.path, m, current_scratch->eval.arena)
                                        : Value::from(in.path.resolve(m.record.root())));
         }
         const Value k =
@@ -1155,7 +1202,11 @@ Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
             continue;
         }
         for (std::size_t j = i + 1; j < s.matches.size(); ++j) {
-            if (s.matches[j].rule != s.matches[i].rule && !map[s.matches[j].rule].identity &&
+            const MapRule& later = map[s.matches[j].rule];
+            if (!later.remove && later.output.is_metadata()) {
+                continue;  // writing metadata takes nothing out of the payload
+            }
+            if (s.matches[j].rule != s.matches[i].rule && !later.identity &&
                 s.matches[j].rank < s.matches[i].rank && same_inputs(s.matches[i], s.matches[j])) {
                 s.matches[i].suppressed = true;
                 break;
@@ -1179,7 +1230,7 @@ Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
                 const TransformScratch::Match& later = s.matches[j];
                 const MapRule& lr = map[later.rule];
                 if (lr.identity || later.inputs_size != 1 || lr.inputs[0].binding >= 0 ||
-                    lr.inputs[0].path.is_metadata() ||
+                    (!lr.remove && lr.output.is_metadata()) || lr.inputs[0].path.is_metadata() ||
                     !s.match_inputs[later.inputs_begin].valid()) {
                     continue;
                 }

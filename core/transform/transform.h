@@ -47,7 +47,8 @@ enum class ErrorPolicy {
 
 struct RuleSpec {
     std::vector<std::string> inputs;
-    std::optional<std::string> output;  ///< map rules; "" deletes
+    std::vector<ConfigNode> input_nodes;  ///< where each input is written, when known
+    std::optional<std::string> output;    ///< map rules; "" deletes
     std::string expression;
     std::string description;
     bool keep_when = false;  ///< filter rules: true means "keep when true"

@@ -406,4 +406,54 @@ TEST_F(MqttPipeline, RetainedDatasetLoadsBeforeIngestAndReloadsOnChange) {
     EXPECT_EQ(engine->wait(20s).value_or(-1), 0) << engine->err();
 }
 
+// Metadata written by a transform reaches MQTT: the output topic through ${outputTopic}, a user
+// property and the content type; a message whose output topic was not written goes to the
+// dead-letter destination.
+TEST_F(MqttPipeline, TransformMetadataRoutesAndTagsMessages) {
+    const std::string path = dir_.file("pipeline.yaml");
+    {
+        std::ofstream out(path);
+        out << "sources:\n  - kind: mqtt\n    broker: " << broker_->uri()
+            << "\n    client_id: in\n    topics: [\"plant/+/telemetry\"]\n"
+            << "destinations:\n  - kind: mqtt\n    broker: " << broker_->uri()
+            << "\n    client_id: out\n    topic: 'routed/${outputTopic}'\n"
+            << "  - kind: mqtt\n    broker: " << broker_->uri()
+            << "\n    client_id: dlq\n    dead_letter: true\n    topic: 'dead/${inputTopic.2}'\n"
+            << "stages:\n  - kind: transform\n    map:\n"
+            << "      - {inputs: ['*'], output: '*'}\n"
+            << "      - {inputs: [level], output: $metadata.topic, expression: "
+               "'if($1 > 5, \"alarm\", ())'}\n"
+            << "      - {inputs: [$metadata.topic], output: $metadata.user_property.origin}\n"
+            << "      - {inputs: [level], output: $metadata.system_property.content_type, "
+               "expression: '\"application/json\"'}\n";
+    }
+    TestSubscriber subscriber(broker_->uri(), "test-sub");
+    ASSERT_TRUE(subscriber.subscribe("routed/#", 1));
+    ASSERT_TRUE(subscriber.subscribe("dead/#", 1));
+    auto engine = start_engine(path, "engine");
+    TestPublisher publisher(broker_->uri(), "test-pub");
+    ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"level\":9}"));
+    ASSERT_TRUE(publisher.publish("plant/b/telemetry", "{\"level\":1}"));
+    ASSERT_TRUE(subscriber.wait_for(2, 10s)) << engine->err();
+    std::map<std::string, Received> by_topic;
+    for (const auto& m : subscriber.messages()) {
+        by_topic[m.topic] = m;
+    }
+    ASSERT_EQ(by_topic.count("routed/alarm"), 1u) << engine->err();
+    const Received& routed = by_topic["routed/alarm"];
+    EXPECT_EQ(routed.payload, "{\"level\":9}");
+    EXPECT_EQ(routed.content_type, "application/json");
+    ASSERT_EQ(routed.properties.size(), 1u);
+    EXPECT_EQ(routed.properties[0].first, "origin");
+    EXPECT_EQ(routed.properties[0].second, "plant/a/telemetry");
+    ASSERT_EQ(by_topic.count("dead/b"), 1u);
+    EXPECT_NE(by_topic["dead/b"].payload.find("\"reason\":\"topic_unresolved\""),
+              std::string::npos);
+    EXPECT_NE(by_topic["dead/b"].payload.find("no transform wrote $metadata.topic"),
+              std::string::npos)
+        << by_topic["dead/b"].payload;
+    engine->signal(SIGTERM);
+    EXPECT_EQ(engine->wait(20s).value_or(-1), 0) << engine->err();
+}
+
 }  // namespace

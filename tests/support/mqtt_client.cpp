@@ -39,13 +39,15 @@ bool TestSubscriber::subscribe(const std::string& filter, int qos) {
 }
 
 void TestSubscriber::message_arrived(mqtt::const_message_ptr message) {
-    Received r{message->get_topic(), message->to_string(), {}};
+    Received r{message->get_topic(), message->to_string(), {}, {}};
     const auto& props = message->get_properties().c_struct();
     for (int i = 0; i < props.count; ++i) {
         const auto& p = props.array[i];
         if (p.identifier == MQTTPROPERTY_CODE_USER_PROPERTY) {
             r.properties.emplace_back(std::string(p.value.data.data, p.value.data.len),
                                       std::string(p.value.value.data, p.value.value.len));
+        } else if (p.identifier == MQTTPROPERTY_CODE_CONTENT_TYPE) {
+            r.content_type.assign(p.value.data.data, p.value.data.len);
         }
     }
     {

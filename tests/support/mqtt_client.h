@@ -18,6 +18,7 @@ struct Received {
     std::string topic;
     std::string payload;
     std::vector<std::pair<std::string, std::string>> properties;
+    std::string content_type;
 };
 
 class TestSubscriber : public mqtt::callback {
