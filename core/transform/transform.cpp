@@ -709,7 +709,8 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
         }
     }
     impl->build_plan();
-    if (!spec.has_map && spec.filter.empty() && spec.datasets.empty()) {
+    if (!spec.has_map && spec.filter.empty() && spec.datasets.empty() &&
+        spec.node.find("filter") == nullptr && spec.node.find("datasets") == nullptr) {
         errors.add(spec.node, "a transform with map, filter or datasets rules");
     }
 

@@ -98,7 +98,7 @@ std::vector<BadPipeline> bad_pipelines() {
                      "10:21",
                      {"regular expression", "a(b"}});
     cases.push_back(
-        {"two_wildcards_in_a_path", map_paths("['a.*.b.*']", "c"), "8:17", {"a.*.b.*", "one '*'"}});
+        {"two_wildcards_in_a_path", map_paths("['a.*.b.*']", "c"), "8:18", {"a.*.b.*", "one '*'"}});
     cases.push_back(
         {"output_without_wildcard", map_paths("['a.*']", "b"), "9:17", {"'*'", "\"b\""}});
     cases.push_back({"several_inputs_without_expression",
@@ -106,10 +106,10 @@ std::vector<BadPipeline> bad_pipelines() {
                      "8:17",
                      {"expression", "2 inputs"}});
     cases.push_back(
-        {"bad_default_not_a_literal", map_paths("['a ?? other']", "a"), "8:17", {"??", "other"}});
+        {"bad_default_not_a_literal", map_paths("['a ?? other']", "a"), "8:18", {"??", "other"}});
     cases.push_back({"unknown_context_alias",
                      map_paths("['$context(nope).x']", "x"),
-                     "8:17",
+                     "8:18",
                      {"alias", "nope"}});
     cases.push_back({"filter_rule_with_neither",
                      filter_rule(""),
