@@ -312,16 +312,12 @@ struct Transform::Impl {
     std::unordered_map<std::string, LastValues, StringHash, std::equal_to<>> last;
     std::uint64_t keys_refused = 0;
     std::uint64_t keys_missing = 0;
-    LastValues* current_last = nullptr;
-    bool key_selected = false;  // the message's key is looked up on the first `? $last` read
-    Message* current_message = nullptr;
-    TransformScratch* current_scratch = nullptr;
 
     // ---- per message ----
     Outcome apply(Message& m, TransformScratch& s) noexcept;
-    bool select_key(Message& m, TransformScratch& s) noexcept;
+    bool select_key(const Message& m, TransformScratch& s) noexcept;
     void match_datasets(const Message& m, TransformScratch& s) noexcept;
-    Value read(const Input& in, ValueRef node, const Message& m) noexcept;
+    Value read(const Input& in, ValueRef node, const Message& m, TransformScratch& s) noexcept;
     ValueRef root_of(const Input& in, const Message& m, const TransformScratch& s) const noexcept;
     Value metadata(const RulePath& p, const Message& m, expr::StringArena& arena) const noexcept;
     void enumerate(std::uint32_t rule_index, const Message& m, TransformScratch& s);
@@ -830,15 +826,16 @@ ValueRef Transform::Impl::root_of(const Input& in, const Message& m,
 
 // The value of an input whose path resolved to `node` (invalid when absent), with the
 // `? $last` and `??` fallbacks, remembering present values for `? $last`.
-Value Transform::Impl::read(const Input& in, ValueRef node, const Message& m) noexcept {
-    Value v = in.path.is_metadata() ? metadata(in.path, m, current_scratch->eval.arena)
-                                    : Value::from(node);
-    if (in.last_slot != no_slot && !key_selected) {
-        key_selected = true;
-        select_key(*current_message, *current_scratch);
+Value Transform::Impl::read(const Input& in, ValueRef node, const Message& m,
+                            TransformScratch& s) noexcept {
+    Value v = in.path.is_metadata() ? metadata(in.path, m, s.eval.arena) : Value::from(node);
+    if (in.last_slot != no_slot && !s.key_selected) {
+        s.key_selected = true;
+        select_key(m, s);
     }
-    if (in.last_slot != no_slot && current_last != nullptr) {
-        Record& slot = current_last->slots[in.last_slot];
+    auto* last_values = static_cast<LastValues*>(s.last_values);
+    if (in.last_slot != no_slot && last_values != nullptr) {
+        Record& slot = last_values->slots[in.last_slot];
         if (!v.is_missing()) {
             if (!in.path.is_metadata()) {
                 slot.clear();
@@ -856,8 +853,8 @@ Value Transform::Impl::read(const Input& in, ValueRef node, const Message& m) no
 
 // Finds (or creates) the last values of the message's key. A message whose key cannot be
 // computed has no last values: `? $last` finds nothing for it (counted).
-bool Transform::Impl::select_key(Message& m, TransformScratch& s) noexcept {
-    current_last = nullptr;
+bool Transform::Impl::select_key(const Message& m, TransformScratch& s) noexcept {
+    s.last_values = nullptr;
     s.key.clear();
     if (key_inputs.empty()) {
         s.key.append(m.topic);
@@ -865,7 +862,7 @@ bool Transform::Impl::select_key(Message& m, TransformScratch& s) noexcept {
         s.key_values.clear();
         for (const Input& in : key_inputs) {
             s.key_values.push_back(in.path.is_metadata()
-                                       ? metadata(in.path, m, current_scratch->eval.arena)
+                                       ? metadata(in.path, m, s.eval.arena)
                                        : Value::from(in.path.resolve(m.record.root())));
         }
         const Value k =
@@ -888,7 +885,7 @@ bool Transform::Impl::select_key(Message& m, TransformScratch& s) noexcept {
         it = last.emplace(s.key, LastValues{}).first;
         it->second.slots.resize(last_slots);
     }
-    current_last = &it->second;
+    s.last_values = &it->second;
     return true;
 }
 
@@ -1107,10 +1104,8 @@ bool Transform::Impl::write(const MapRule& rule, const TransformScratch::Match& 
 
 Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
     s.eval.reset();
-    key_selected = false;
-    current_last = nullptr;
-    current_message = &m;
-    current_scratch = &s;
+    s.key_selected = false;
+    s.last_values = nullptr;
     if (!bindings.empty()) {
         match_datasets(m, s);
     }
@@ -1124,7 +1119,7 @@ Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
         bool missing = false;
         for (const Input& in : rule.inputs) {
             const Value v = read(
-                in, in.path.is_metadata() ? ValueRef() : in.path.resolve(root_of(in, m, s)), m);
+                in, in.path.is_metadata() ? ValueRef() : in.path.resolve(root_of(in, m, s)), m, s);
             missing = missing || v.is_missing();
             s.values.push_back(v);
         }
@@ -1288,7 +1283,7 @@ Outcome Transform::Impl::map_rule(const MapRule& rule, const TransformScratch::M
     s.values.clear();
     bool all_missing = true;
     for (std::uint32_t k = 0; k < match.inputs_size; ++k) {
-        const Value v = read(rule.inputs[k], s.match_inputs[match.inputs_begin + k], m);
+        const Value v = read(rule.inputs[k], s.match_inputs[match.inputs_begin + k], m, s);
         all_missing = all_missing && v.is_missing();
         s.values.push_back(v);
     }

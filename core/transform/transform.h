@@ -104,6 +104,8 @@ struct TransformScratch {
     std::vector<ValueRef> match_inputs;
     std::vector<std::shared_ptr<const Dataset::Snapshot>> snapshots;
     std::vector<const Record*> context;  ///< matched record per dataset binding, or null
+    bool key_selected = false;           ///< the key is looked up on the first `? $last` read
+    void* last_values = nullptr;         ///< that key's last values (keyed transforms only)
     TransformScratch();
     ~TransformScratch();
 };

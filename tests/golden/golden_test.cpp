@@ -143,3 +143,47 @@ TEST(GoldenOrder, PerTopicOrderSurvivesParallelWorkers) {
 }
 
 }  // namespace
+
+// A stateless transform runs on every worker at once: each message's values (metadata read,
+// strings built) must stay its own. Tiny batches and four workers interleave them as much as
+// possible; every output must carry exactly its input's property and sequence.
+TEST(GoldenParallel, StatelessTransformKeepsEachMessagesValues) {
+    TempDir work("golden-parallel-transform");
+    constexpr int messages = 20000;
+    {
+        std::string input;
+        for (int i = 0; i < messages; ++i) {
+            input += "{\"topic\":\"t/" + std::to_string(i % 5) + "\",\"payload\":{\"seq\":" +
+                     std::to_string(i) + "},\"properties\":{\"tag\":\"tag-" + std::to_string(i) +
+                     "\"}}\n";
+        }
+        std::FILE* f = std::fopen(work.file("input.jsonl").c_str(), "w");
+        std::fwrite(input.data(), 1, input.size(), f);
+        std::fclose(f);
+        f = std::fopen(work.file("pipeline.yaml").c_str(), "w");
+        std::fputs(
+            "sources: [{kind: file, path: input.jsonl}]\n"
+            "destinations: [{kind: file, path: out.jsonl}]\n"
+            "runtime: {workers: 4, batch_size: 2, max_in_flight_batches: 64}\n"
+            "stages:\n"
+            "  - kind: transform\n"
+            "    map:\n"
+            "      - {inputs: [seq], output: seq}\n"
+            "      - {inputs: [$metadata.user_property.tag, seq], output: label,\n"
+            "         expression: 'str::to_uppercase($1) + \"/\" + $2'}\n",
+            f);
+        std::fclose(f);
+    }
+    Process run({EDGEFLOW_BINARY, "run", "-c", work.file("pipeline.yaml")}, work.file("run"));
+    const auto code = run.wait(std::chrono::seconds(60));
+    ASSERT_TRUE(code.has_value());
+    ASSERT_EQ(*code, 0) << run.err();
+    const auto lines = read_lines(work.file("out.jsonl"));
+    ASSERT_EQ(lines.size(), static_cast<std::size_t>(messages));
+    for (const auto& line : lines) {
+        const auto at = line.find("\"seq\":") + 6;
+        const std::string seq = line.substr(at, line.find(',', at) - at);
+        EXPECT_NE(line.find("\"label\":\"TAG-" + seq + "/" + seq + "\""), std::string::npos)
+            << line;
+    }
+}
