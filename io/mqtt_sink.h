@@ -5,9 +5,9 @@
 // the sink waits (backpressure up to the sources) instead of dropping; at most max_inflight
 // publishes await their PUBACK before it waits for acknowledgements. A publish stays with the
 // client library until acknowledged, across reconnects, so a broker restart loses nothing at
-// QoS 1. MQTT 5 user properties and the content type are carried through. A publish the broker or library refuses
-// is logged and counted as failed. close() waits up to drain_timeout for outstanding
-// acknowledgements.
+// QoS 1. MQTT 5 user properties and the content type are carried through. A publish the broker or
+// library refuses is logged and counted as failed. close() waits up to drain_timeout for
+// outstanding acknowledgements.
 #pragma once
 
 #include <atomic>

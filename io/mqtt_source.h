@@ -1,10 +1,10 @@
 // MqttSource (kind `mqtt`): subscribes to topic filters and feeds what arrives into the engine.
 //
 // Keys: see io/mqtt_config.h. Messages arrive on the source's own connection thread and are
-// copied into pooled messages (topic, payload, MQTT 5 user properties and content type, QoS). When the ingest
-// queue is full under the `block` policy, that thread waits: it stops reading its socket, so
-// the broker holds back the messages behind (and, at QoS 1, gets no acknowledgement for them
-// until they are taken). Other connections, the destinations' among them, are not held up.
+// copied into pooled messages (topic, payload, MQTT 5 user properties and content type, QoS). When
+// the ingest queue is full under the `block` policy, that thread waits: it stops reading its
+// socket, so the broker holds back the messages behind (and, at QoS 1, gets no acknowledgement for
+// them until they are taken). Other connections, the destinations' among them, are not held up.
 // Every (re)connection resubscribes to all filters.
 #pragma once
 

@@ -24,8 +24,7 @@ std::vector<std::unique_ptr<Sink>> build_sinks(const PipelineConfig& config, Con
 
 /// A feed for every dataset of the `datasets:` block that is loaded from MQTT.
 std::vector<std::unique_ptr<MqttDatasetFeed>> build_dataset_feeds(
-    const PipelineConfig& config, const transform::DatasetRegistry& datasets,
-    ConfigErrors& errors);
+    const PipelineConfig& config, const transform::DatasetRegistry& datasets, ConfigErrors& errors);
 
 /// One line per endpoint for `edgeflow check`: "file telemetry: examples/... (envelope)".
 std::vector<std::string> describe_endpoints(const PipelineConfig& config);

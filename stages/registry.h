@@ -2,8 +2,8 @@
 //
 // parse → the `stages:` list (transform, ...) → route → serialize. The pipeline's `datasets:`
 // are created here (file datasets loaded once every transform registered its indexes) and
-// handed out through `datasets`, so the io registry can attach feeds to MQTT-backed ones. Every config problem is added to `errors`;
-// the list is only usable when `errors` stayed empty.
+// handed out through `datasets`, so the io registry can attach feeds to MQTT-backed ones. Every
+// config problem is added to `errors`; the list is only usable when `errors` stayed empty.
 #pragma once
 
 #include "core/transform/dataset.h"

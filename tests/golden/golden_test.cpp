@@ -153,9 +153,9 @@ TEST(GoldenParallel, StatelessTransformKeepsEachMessagesValues) {
     {
         std::string input;
         for (int i = 0; i < messages; ++i) {
-            input += "{\"topic\":\"t/" + std::to_string(i % 5) + "\",\"payload\":{\"seq\":" +
-                     std::to_string(i) + "},\"properties\":{\"tag\":\"tag-" + std::to_string(i) +
-                     "\"}}\n";
+            input += "{\"topic\":\"t/" + std::to_string(i % 5) +
+                     "\",\"payload\":{\"seq\":" + std::to_string(i) +
+                     "},\"properties\":{\"tag\":\"tag-" + std::to_string(i) + "\"}}\n";
         }
         std::FILE* f = std::fopen(work.file("input.jsonl").c_str(), "w");
         std::fwrite(input.data(), 1, input.size(), f);

@@ -127,10 +127,10 @@ TEST_F(TestCommand, QuickstartExampleCommandPasses) {
 TEST_F(TestCommand, TransformsExampleCommandPasses) {
     // The transforms example: datasets, filter, map, `? $last` per device and routing by
     // $metadata.topic, checked against its expected output as docs/transforms.md shows.
-    const auto result = run({"-c", "examples/transforms/pipeline.yaml", "--input",
-                             "examples/transforms/telemetry.jsonl", "--expect",
-                             "examples/transforms/expected.jsonl"},
-                            EDGEFLOW_SOURCE_DIR);
+    const auto result = run(
+        {"-c", "examples/transforms/pipeline.yaml", "--input",
+         "examples/transforms/telemetry.jsonl", "--expect", "examples/transforms/expected.jsonl"},
+        EDGEFLOW_SOURCE_DIR);
     EXPECT_EQ(result.code, 0) << result.out << result.err;
     EXPECT_EQ(result.out, "26 of 26 messages match\n");
 }

@@ -24,21 +24,6 @@ using edgeflow::test::TestSubscriber;
 
 namespace {
 
-/// Waits until `text` appears in the process's stderr (its JSON log).
-bool wait_for_log(Process& process, const std::string& text, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (process.err().find(text) != std::string::npos) {
-            return true;
-        }
-        if (!process.running()) {
-            return false;
-        }
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
-}
-
 /// The number in the summary row for `label` under the `column`-th numeric column.
 std::uint64_t summary_value(const std::string& summary, const std::string& label, int column) {
     const auto at = summary.find(label);
@@ -89,7 +74,7 @@ protected:
         auto engine = std::make_unique<Process>(
             std::vector<std::string>{EDGEFLOW_BINARY, "run", "-c", pipeline}, dir_.file(log));
         EXPECT_TRUE(engine->started());
-        EXPECT_TRUE(wait_for_log(*engine, "subscribed to", 15s)) << engine->err();
+        EXPECT_TRUE(engine->wait_for_err("subscribed to", 15s)) << engine->err();
         return engine;
     }
 
@@ -274,11 +259,11 @@ TEST_F(MqttPipeline, SurvivesABrokerRestart) {
     }
 
     broker_->stop();
-    ASSERT_TRUE(wait_for_log(*engine, "lost", 10s)) << engine->err();
+    ASSERT_TRUE(engine->wait_for_err("lost", 10s)) << engine->err();
     std::string error;
     ASSERT_TRUE(broker_->start(error)) << error;
-    ASSERT_TRUE(wait_for_log(*engine, "in: reconnected", 30s)) << engine->err();
-    ASSERT_TRUE(wait_for_log(*engine, "out: reconnected", 30s)) << engine->err();
+    ASSERT_TRUE(engine->wait_for_err("in: reconnected", 30s)) << engine->err();
+    ASSERT_TRUE(engine->wait_for_err("out: reconnected", 30s)) << engine->err();
 
     TestSubscriber subscriber(broker_->uri(), "test-sub-2");
     ASSERT_TRUE(subscriber.subscribe("out/#", 1));
@@ -342,7 +327,7 @@ TEST_F(MqttPipeline, UnreachableBrokerIsRetriedAndStopStillExits) {
             << "\n    drain_timeout: 1\n";
     }
     Process engine({EDGEFLOW_BINARY, "run", "-c", path}, dir_.file("engine"));
-    ASSERT_TRUE(wait_for_log(engine, "cannot connect", 10s)) << engine.err();
+    ASSERT_TRUE(engine.wait_for_err("cannot connect", 10s)) << engine.err();
     engine.signal(SIGTERM);
     const auto code = engine.wait(20s);
     ASSERT_TRUE(code.has_value()) << "did not stop while the broker was unreachable";
@@ -373,9 +358,9 @@ TEST_F(MqttPipeline, RetainedDatasetLoadsBeforeIngestAndReloadsOnChange) {
     TestSubscriber subscriber(broker_->uri(), "test-sub");
     ASSERT_TRUE(subscriber.subscribe("out/#", 1));
     auto engine = start_engine(path, "engine");
-    ASSERT_TRUE(wait_for_log(*engine, "loaded 1 records", 10s)) << engine->err();
+    ASSERT_TRUE(engine->wait_for_err("loaded 1 records", 10s)) << engine->err();
     // The dataset is loaded before the source connects: wait for the source too.
-    ASSERT_TRUE(wait_for_log(*engine, "source-1: subscribed to", 10s)) << engine->err();
+    ASSERT_TRUE(engine->wait_for_err("source-1: subscribed to", 10s)) << engine->err();
 
     ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"device\":\"dev1\",\"seq\":1}"));
     ASSERT_TRUE(subscriber.wait_for(1, 10s)) << engine->err();
@@ -384,7 +369,7 @@ TEST_F(MqttPipeline, RetainedDatasetLoadsBeforeIngestAndReloadsOnChange) {
 
     // A broken version is refused; the records in use stay.
     ASSERT_TRUE(publisher.publish("reference/assets", "{not json", 1, {}, true));
-    ASSERT_TRUE(wait_for_log(*engine, "previous records stay in use", 10s)) << engine->err();
+    ASSERT_TRUE(engine->wait_for_err("previous records stay in use", 10s)) << engine->err();
     ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"device\":\"dev1\",\"seq\":2}"));
     ASSERT_TRUE(subscriber.wait_for(2, 10s)) << engine->err();
     EXPECT_EQ(subscriber.messages()[1].payload,
@@ -394,7 +379,7 @@ TEST_F(MqttPipeline, RetainedDatasetLoadsBeforeIngestAndReloadsOnChange) {
         "reference/assets",
         "[{\"id\":\"dev1\",\"site\":\"Bergen\"},{\"id\":\"dev2\",\"site\":\"Oslo\"}]", 1, {},
         true));
-    ASSERT_TRUE(wait_for_log(*engine, "loaded 2 records", 10s)) << engine->err();
+    ASSERT_TRUE(engine->wait_for_err("loaded 2 records", 10s)) << engine->err();
     ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"device\":\"dev1\",\"seq\":3}"));
     ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"device\":\"dev9\",\"seq\":4}"));
     ASSERT_TRUE(subscriber.wait_for(4, 10s)) << engine->err();

@@ -20,20 +20,6 @@ using edgeflow::test::TestPublisher;
 
 namespace {
 
-bool wait_for_text(Process& process, const std::string& text, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (process.err().find(text) != std::string::npos) {
-            return true;
-        }
-        if (!process.running()) {
-            return false;
-        }
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
-}
-
 class RecordCommand : public testing::Test {
 protected:
     void SetUp() override {
@@ -47,7 +33,7 @@ protected:
         args.insert(args.begin(), {EDGEFLOW_BINARY, "record", "--broker", broker_->uri()});
         auto recorder = std::make_unique<Process>(std::move(args), dir_.file("record"));
         EXPECT_TRUE(recorder->started());
-        EXPECT_TRUE(wait_for_text(*recorder, "edgeflow record: subscribed to", 15s))
+        EXPECT_TRUE(recorder->wait_for_err("edgeflow record: subscribed to", 15s))
             << recorder->err();
         return recorder;
     }

@@ -83,6 +83,20 @@ std::string Process::err() const {
     return read_file(err_path_);
 }
 
+bool Process::wait_for_err(const std::string& text, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (err().find(text) != std::string::npos) {
+            return true;
+        }
+        if (!running()) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream text;

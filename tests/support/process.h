@@ -30,6 +30,9 @@ public:
     bool running();
     std::string out() const;
     std::string err() const;
+    /// Waits until `text` appears in stderr (the engine's JSON log); false when the time runs
+    /// out or the process ends first.
+    bool wait_for_err(const std::string& text, std::chrono::milliseconds timeout);
 
 private:
     pid_t pid_ = -1;
