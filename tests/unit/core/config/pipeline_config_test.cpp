@@ -227,7 +227,8 @@ TEST(PipelineConfig, RelativePipelineFileLeavesPathsAlone) {
 TEST(PipelineConfigErrors, UnknownTopLevelKey) {
     EXPECT_THAT(errors_with("sourcse: 1\n"),
                 ElementsAre("pipeline.yaml:6:1: sourcse: expected one of the keys of a pipeline "
-                            "file: destinations name runtime sources version, found unknown key "
+                            "file: datasets destinations name partition_key runtime sources stages "
+                            "version, found unknown key "
                             "\"sourcse\""));
 }
 
@@ -518,7 +519,8 @@ colour: blue
                             "pipeline.yaml:7:15: runtime.batch_size: expected a whole number from "
                             "1 to 4096, found \"0\"",
                             "pipeline.yaml:8:1: colour: expected one of the keys of a pipeline "
-                            "file: destinations name runtime sources version, found unknown key "
+                            "file: datasets destinations name partition_key runtime sources stages "
+                            "version, found unknown key "
                             "\"colour\""));
 }
 
