@@ -8,16 +8,23 @@
 namespace edgeflow::app {
 
 namespace {
-constexpr const char* check_help = R"(Usage: edgeflow check -c PIPELINE.yaml
+constexpr const char* check_help = R"(Usage: edgeflow check -c PIPELINE.yaml [--endpoints FILE]
 
 Validates a pipeline file without running it: YAML syntax, every block and key (unknown keys
 are errors), each source and destination kind's settings, topic templates and filters.
+
+The file may also be an Azure IoT Operations Dataflow resource (apiVersion
+connectivity.iotoperations.azure.com/v1, kind Dataflow), with the DataflowEndpoint, edgeflow
+Endpoint and Dataset documents it names in the same multi-document file or in --endpoints FILE.
+Every field edgeflow does not support is an error saying why; `note` lines say where the flow
+runs differently from AIO. See docs/dataflow-resources.md.
 
 Prints what the pipeline would run and exits 0, or prints one line per problem —
 FILE:LINE:COLUMN: KEY: expected WHAT, found WHAT — and exits 1.
 
 Options:
-  -c, --config FILE   the pipeline file
+  -c, --config FILE   the pipeline file, or a Dataflow resource
+  --endpoints FILE    endpoint and dataset documents for a Dataflow's references
   -h, --help          this help
 )";
 }  // namespace
@@ -33,7 +40,7 @@ int check_command(std::span<const std::string_view> args) {
     }
     const std::string path(options.config);
     ConfigErrors errors(path);
-    auto loaded = load_pipeline(path, errors);
+    auto loaded = load_pipeline(path, errors, options.endpoints);
     if (!loaded) {
         std::fputs(errors.to_string().c_str(), stderr);
         std::fprintf(stderr, "%s: %zu problem(s)\n", path.c_str(), errors.size());
@@ -68,6 +75,12 @@ int check_command(std::span<const std::string_view> args) {
         std::printf(
             "  note        no dead_letter destination: rejected messages are counted and "
             "discarded\n");
+    }
+    for (const auto& note : loaded->notes) {
+        std::printf("  note        %s\n", note.c_str());
+    }
+    if (!loaded->disabled.empty()) {
+        std::printf("  note        %s\n", loaded->disabled.c_str());
     }
     return 0;
 }

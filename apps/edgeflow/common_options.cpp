@@ -27,6 +27,12 @@ bool parse_common(std::span<const std::string_view> args, CommonOptions& options
             }
         } else if (arg.starts_with("--config=")) {
             options.config = arg.substr(9);
+        } else if (arg == "--endpoints") {
+            if (!value(options.endpoints)) {
+                return false;
+            }
+        } else if (arg.starts_with("--endpoints=")) {
+            options.endpoints = arg.substr(12);
         } else if (arg == "--log-level") {
             if (!value(options.log_level)) {
                 return false;

@@ -1,18 +1,58 @@
 #include "apps/edgeflow/pipeline_loader.h"
 
+#include <algorithm>
+
+#include "core/config/dataflow_resource.h"
 #include "core/config/yaml_loader.h"
 #include "io/registry.h"
 #include "stages/registry.h"
 
 namespace edgeflow::app {
 
-std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigErrors& errors) {
-    auto root = load_yaml_file(path, errors);
-    if (!root) {
+std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigErrors& errors,
+                                            std::string_view endpoints_file) {
+    auto documents = load_yaml_documents_file(path, errors);
+    if (!documents) {
         return std::nullopt;
     }
     LoadedPipeline loaded;
-    loaded.config = parse_pipeline(*root, errors);
+    ConfigNode root;
+    if (std::any_of(documents->begin(), documents->end(), is_resource_document)) {
+        std::vector<ConfigNode> endpoint_documents;
+        if (!endpoints_file.empty()) {
+            auto more = load_yaml_documents_file(std::string(endpoints_file), errors);
+            if (!more) {
+                return std::nullopt;
+            }
+            endpoint_documents = std::move(*more);
+        }
+        auto converted = convert_dataflow(*documents, endpoint_documents, errors);
+        if (!converted) {
+            return std::nullopt;
+        }
+        root = std::move(converted->pipeline);
+        for (const auto& note : converted->notes) {
+            loaded.notes.push_back(note.to_string());
+        }
+        if (converted->disabled) {
+            loaded.disabled = converted->disabled->to_string();
+        }
+    } else {
+        if (!endpoints_file.empty()) {
+            errors.add_global("--endpoints",
+                              "a Dataflow resource in the -c file (the endpoints file holds the "
+                              "endpoints its endpointRefs name)",
+                              "a native pipeline file");
+        }
+        if (documents->size() > 1) {
+            errors.add((*documents)[1], "one pipeline document per file",
+                       "a second document (a Dataflow resource and its endpoints may share a "
+                       "file; a native pipeline may not)");
+            return std::nullopt;
+        }
+        root = std::move(documents->front());
+    }
+    loaded.config = parse_pipeline(root, errors);
     loaded.dead_letters = std::make_shared<DeadLetterCounts>();
     transform::DatasetRegistry datasets;
     loaded.stages = build_stages(loaded.config, loaded.config.effective_workers() + 1,

@@ -1,10 +1,17 @@
 // Loading a pipeline for a subcommand: read the YAML, check the structure, build the stages,
 // sources and sinks — collecting every error, so `check` and `run` report the same problems.
+//
+// The file is a native pipeline file, or an Azure IoT Operations Dataflow resource (with its
+// endpoint and dataset documents), told apart by the documents themselves: a resource has
+// `apiVersion` and `kind`. A Dataflow is converted to the native pipeline first
+// (core/config/dataflow_resource.h); its endpointRefs and dataset keys may also name documents
+// of an endpoints file.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config/config_errors.h"
@@ -24,9 +31,16 @@ struct LoadedPipeline {
     std::shared_ptr<DeadLetterCounts> dead_letters;
     /// Datasets kept loaded from retained MQTT messages: started before the sources.
     std::vector<std::unique_ptr<MqttDatasetFeed>> dataset_feeds;
+    /// What `check` says besides the errors, one line each (FILE:LINE:COL: KEY: text): how a
+    /// Dataflow resource runs where it differs from AIO.
+    std::vector<std::string> notes;
+    /// Why this pipeline must not run (a Dataflow with `mode: Disabled`), or empty.
+    std::string disabled;
 };
 
-/// The pipeline, or nullopt with `errors` holding every problem found.
-std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigErrors& errors);
+/// The pipeline, or nullopt with `errors` holding every problem found. `endpoints_file`, when
+/// not empty, holds more endpoint and dataset documents for a Dataflow resource.
+std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigErrors& errors,
+                                            std::string_view endpoints_file = {});
 
 }  // namespace edgeflow::app

@@ -11,20 +11,23 @@
 namespace edgeflow::app {
 
 namespace {
-constexpr const char* run_help = R"(Usage: edgeflow run -c PIPELINE.yaml [--log-level LEVEL]
+constexpr const char* run_help =
+    R"(Usage: edgeflow run -c PIPELINE.yaml [--endpoints FILE] [--log-level LEVEL]
 
 Runs a pipeline. Stops on SIGINT or SIGTERM: ingest stops, everything in flight is delivered
 to the destinations, the stage summary is printed, and the exit code is 0. When every source
 is finite (files without `loop`) it stops by itself once they are exhausted.
 
 Options:
-  -c, --config FILE     the pipeline file (see `edgeflow check`)
+  -c, --config FILE     the pipeline file, or an Azure IoT Operations Dataflow resource (see
+                        `edgeflow check` and docs/dataflow-resources.md)
+  --endpoints FILE      endpoint and dataset documents for a Dataflow's references
   --log-level LEVEL     debug, info, warn, error or off (default info); logs are JSON lines
                         on stderr
   -h, --help            this help
 
-Exit codes: 0 stopped cleanly, 1 configuration or start-up error, or a destination that
-failed to flush, 2 bad arguments.
+Exit codes: 0 stopped cleanly, 1 configuration or start-up error (a disabled Dataflow
+included), or a destination that failed to flush, 2 bad arguments.
 )";
 
 bool writes_stdout(const PipelineConfig& config) {
@@ -68,9 +71,13 @@ int run_command(std::span<const std::string_view> args) {
 
     const std::string path(options.config);
     ConfigErrors errors(path);
-    auto loaded = load_pipeline(path, errors);
+    auto loaded = load_pipeline(path, errors, options.endpoints);
     if (!loaded) {
         std::fputs(errors.to_string().c_str(), stderr);
+        return 1;
+    }
+    if (!loaded->disabled.empty()) {
+        std::fprintf(stderr, "%s\n", loaded->disabled.c_str());
         return 1;
     }
     std::FILE* summary_out = writes_stdout(loaded->config) ? stderr : stdout;

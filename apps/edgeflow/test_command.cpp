@@ -47,7 +47,8 @@ byte for byte). Each difference is printed on standard output with the path of t
 differs, then a summary line: "N of M messages match".
 
 Options:
-  -c, --config FILE      the pipeline file (see `edgeflow check`)
+  -c, --config FILE      the pipeline file, or a Dataflow resource (see `edgeflow check`)
+  --endpoints FILE       endpoint and dataset documents a Dataflow resource refers to
   --input FILE           input messages, one JSON Lines envelope per line
   --expect FILE          expected messages, one per line
   --destination NAME     check only this destination; lines without "destination" belong
@@ -69,6 +70,7 @@ constexpr std::size_t unexpected_kept = 1000;
 
 struct TestOptions {
     std::string_view config;
+    std::string_view endpoints;
     std::string_view input;
     std::string_view expect;
     std::string_view destination;
@@ -99,6 +101,8 @@ bool parse_test_options(std::span<const std::string_view> args, TestOptions& opt
         }
         if (name == "-c" || name == "--config") {
             target = &options.config;
+        } else if (name == "--endpoints") {
+            target = &options.endpoints;
         } else if (name == "--input") {
             target = &options.input;
         } else if (name == "--expect") {
@@ -169,7 +173,7 @@ int test_command(std::span<const std::string_view> args) {
 
     const std::string path(options.config);
     ConfigErrors errors(path);
-    auto loaded = load_pipeline(path, errors);
+    auto loaded = load_pipeline(path, errors, options.endpoints);
     if (!loaded) {
         std::fputs(errors.to_string().c_str(), stderr);
         std::fprintf(stderr, "%s: %zu problem(s)\n", path.c_str(), errors.size());

@@ -1,9 +1,13 @@
 // ConfigErrors: every problem found in one configuration file, each precise enough to fix
 // without reading the code: file, line, column, key, what was expected and what was found.
 //
-// Parsers add to it and go on, so one `edgeflow check` run reports every problem at once.
+// Parsers add to it and go on, so one `edgeflow check` run reports every problem at once. The
+// same problem added twice (a node checked through two copies of it) is kept once. Besides its
+// own file it knows the other files a configuration was read from (file_index()), and reports a
+// node under the file the node came from.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,7 +29,7 @@ struct ConfigError {
 
 class ConfigErrors {
 public:
-    explicit ConfigErrors(std::string file) : file_(std::move(file)) {}
+    explicit ConfigErrors(std::string file) : files_{std::move(file)} {}
 
     /// A problem with the value at `node`.
     void add(const ConfigNode& node, std::string expected, std::string found);
@@ -41,13 +45,22 @@ public:
     bool empty() const noexcept { return errors_.empty(); }
     std::size_t size() const noexcept { return errors_.size(); }
     const std::vector<ConfigError>& errors() const noexcept { return errors_; }
-    const std::string& file() const noexcept { return file_; }
+    /// The file this configuration is named by (index 0).
+    const std::string& file() const noexcept { return files_.front(); }
 
-    /// Every error, one per line.
+    /// The index for ConfigNode::file of nodes read from `file`: 0 for this configuration's own
+    /// file, otherwise the file is registered once and keeps its index.
+    std::uint32_t file_index(const std::string& file);
+    /// The file a node with ConfigNode::file == `index` was read from.
+    const std::string& file_name(std::uint32_t index) const noexcept;
+
+    /// Every error, one per line: this configuration's file first, each file in line order.
     std::string to_string() const;
 
 private:
-    std::string file_;
+    void push(ConfigError error);
+
+    std::vector<std::string> files_;
     std::vector<ConfigError> errors_;
 };
 

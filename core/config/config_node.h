@@ -1,11 +1,14 @@
 // ConfigNode: a YAML document as edgeflow reads it — maps, lists and scalars, each with the
 // line and column it came from and its key path (`sources[0].qos`) for error messages.
 //
-// Built once by load_config_file() (core/config/yaml_loader.h), read by the config parsers of
-// the pipeline, the stages and the io kinds. Holds no yaml-cpp types, so stage headers that
-// parse their own config stay free of YAML.
+// Built once by the YAML loader (core/config/yaml_loader.h), read by the config parsers of the
+// pipeline, the stages and the io kinds. Holds no yaml-cpp types, so stage headers that parse
+// their own config stay free of YAML. A node remembers which file it came from (an index the
+// ConfigErrors it was loaded with resolves), so a document assembled from several files still
+// reports each problem in the right one.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,7 +27,8 @@ public:
     int column = 0;       ///< 1-based
     int key_line = 0;     ///< where this node's key is written, when it is a map member
     int key_column = 0;
-    std::string path;  ///< key path from the document root, e.g. `sources[0].qos`
+    std::uint32_t file = 0;  ///< ConfigErrors::file_name(file) is the file it was read from
+    std::string path;        ///< key path from the document root, e.g. `sources[0].qos`
     std::vector<std::pair<std::string, ConfigNode>> members;  ///< map entries, in file order
     std::vector<ConfigNode> items;                            ///< sequence entries
 

@@ -13,9 +13,10 @@ std::string child_path(const std::string& parent, const std::string& key) {
 }
 
 ConfigNode convert(const YAML::Node& node, std::string path, std::string_view text,
-                   ConfigErrors& errors) {
+                   std::uint32_t file, ConfigErrors& errors) {
     ConfigNode out;
     out.path = std::move(path);
+    out.file = file;
     const auto mark = node.Mark();
     out.line = mark.line + 1;
     out.column = mark.column + 1;
@@ -45,19 +46,20 @@ ConfigNode convert(const YAML::Node& node, std::string path, std::string_view te
             std::size_t i = 0;
             for (const auto& item : node) {
                 out.items.push_back(
-                    convert(item, out.path + "[" + std::to_string(i++) + "]", text, errors));
+                    convert(item, out.path + "[" + std::to_string(i++) + "]", text, file, errors));
             }
             break;
         }
         case YAML::NodeType::Map: {
             out.kind = ConfigNode::Kind::map;
             for (const auto& entry : node) {
-                ConfigNode key = convert(entry.first, out.path, text, errors);
+                ConfigNode key = convert(entry.first, out.path, text, file, errors);
                 if (!key.is_scalar()) {
                     errors.add(key, "a plain key", key.describe());
                     continue;
                 }
-                auto value = convert(entry.second, child_path(out.path, key.scalar), text, errors);
+                auto value =
+                    convert(entry.second, child_path(out.path, key.scalar), text, file, errors);
                 if (out.find(key.scalar) != nullptr) {
                     value.line = key.line;
                     value.column = key.column;
@@ -84,7 +86,7 @@ ConfigNode convert(const YAML::Node& node, std::string path, std::string_view te
 std::optional<ConfigNode> load_yaml_text(const std::string& text, ConfigErrors& errors) {
     try {
         const YAML::Node root = YAML::Load(text);
-        auto node = convert(root, "", text, errors);
+        auto node = convert(root, "", text, 0, errors);
         if (!node.is_map()) {
             node.line = std::max(node.line, 1);
             node.column = std::max(node.column, 1);
@@ -110,6 +112,58 @@ std::optional<ConfigNode> load_yaml_file(const std::string& path, ConfigErrors& 
     std::stringstream text;
     text << in.rdbuf();
     return load_yaml_text(text.str(), errors);
+}
+
+std::optional<std::vector<ConfigNode>> load_yaml_documents_text(const std::string& text,
+                                                                ConfigErrors& errors,
+                                                                std::uint32_t file) {
+    ConfigNode start;
+    start.file = file;
+    start.line = 1;
+    start.column = 1;
+    try {
+        std::vector<ConfigNode> documents;
+        bool all_maps = true;
+        for (const YAML::Node& root : YAML::LoadAll(text)) {
+            if (root.IsNull()) {
+                continue;
+            }
+            auto node = convert(root, "", text, file, errors);
+            if (!node.is_map()) {
+                errors.add(node, "a document that is a map of keys");
+                all_maps = false;
+                continue;
+            }
+            documents.push_back(std::move(node));
+        }
+        if (documents.empty() && all_maps) {
+            errors.add(start, "a document that is a map of keys", "an empty file");
+        }
+        if (!all_maps || documents.empty()) {
+            return std::nullopt;
+        }
+        return documents;
+    } catch (const YAML::Exception& e) {
+        start.line = e.mark.line + 1;
+        start.column = e.mark.column + 1;
+        errors.add(start, "valid YAML", e.msg);
+        return std::nullopt;
+    }
+}
+
+std::optional<std::vector<ConfigNode>> load_yaml_documents_file(const std::string& path,
+                                                                ConfigErrors& errors) {
+    const std::uint32_t file = errors.file_index(path);
+    std::ifstream in(path);
+    if (!in) {
+        ConfigNode at;
+        at.file = file;
+        errors.add(at, "a readable file", "it cannot be opened");
+        return std::nullopt;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    return load_yaml_documents_text(text.str(), errors, file);
 }
 
 }  // namespace edgeflow

@@ -225,13 +225,11 @@ TEST(PipelineConfig, RelativePipelineFileLeavesPathsAlone) {
 }
 
 TEST(PipelineConfigErrors, UnknownTopLevelKey) {
-    EXPECT_THAT(
-        errors_with("sourcse: 1\n"),
-        ElementsAre(
-            "pipeline.yaml:6:1: sourcse: expected one of the keys of a pipeline "
-            "file: datasets destinations name partition_key runtime sources stages version, found "
-            "unknown key "
-            "\"sourcse\""));
+    EXPECT_THAT(errors_with("sourcse: 1\n"),
+                ElementsAre("pipeline.yaml:6:1: sourcse: expected one of the keys of a pipeline "
+                            "file: datasets destinations name partition_key runtime sources stages "
+                            "version, found unknown key "
+                            "\"sourcse\""));
 }
 
 TEST(PipelineConfigErrors, UnknownKeyWithABlockValuePointsAtTheKey) {
@@ -516,16 +514,15 @@ runtime:
   batch_size: 0
 colour: blue
 )")
-            .errors,
-        ElementsAre(
-            "pipeline.yaml:2:5: sources[0].kind: expected the kind of source, "
-            "found no such key",
-            "pipeline.yaml:7:15: runtime.batch_size: expected a whole number from "
-            "1 to 4096, found \"0\"",
-            "pipeline.yaml:8:1: colour: expected one of the keys of a pipeline "
-            "file: datasets destinations name partition_key runtime sources stages version, found "
-            "unknown key "
-            "\"colour\""));
+                    .errors,
+                ElementsAre("pipeline.yaml:2:5: sources[0].kind: expected the kind of source, "
+                            "found no such key",
+                            "pipeline.yaml:7:15: runtime.batch_size: expected a whole number from "
+                            "1 to 4096, found \"0\"",
+                            "pipeline.yaml:8:1: colour: expected one of the keys of a pipeline "
+                            "file: datasets destinations name partition_key runtime sources stages "
+                            "version, found unknown key "
+                            "\"colour\""));
 }
 
 }  // namespace

@@ -239,6 +239,38 @@ TEST(YamlLoader, ComplexKeyIsAnError) {
     EXPECT_NE(root->find("name"), nullptr);
 }
 
+TEST(YamlLoader, LoadsEveryDocumentWithPositionsFromTheFileStart) {
+    ConfigErrors errors("flow.yaml");
+    const auto documents = load_yaml_documents_text(yaml(R"(
+kind: Dataflow
+---
+# a document of only comments is skipped
+---
+kind: DataflowEndpoint
+metadata: {name: cloud}
+---
+)"),
+                                                    errors);
+    ASSERT_TRUE(documents.has_value()) << errors.to_string();
+    ASSERT_EQ(documents->size(), 2u);
+    EXPECT_EQ((*documents)[0].find("kind")->scalar, "Dataflow");
+    const ConfigNode* name = (*documents)[1].find("metadata")->find("name");
+    EXPECT_EQ(name->line, 6);
+    EXPECT_EQ(name->path, "metadata.name");
+}
+
+TEST(YamlLoader, EveryDocumentMustBeAMap) {
+    ConfigErrors errors("flow.yaml");
+    EXPECT_FALSE(load_yaml_documents_text("a: 1\n---\n- b\n", errors).has_value());
+    EXPECT_THAT(messages(errors),
+                ElementsAre("flow.yaml:3:1: expected a document that is a map of keys, found a "
+                            "list"));
+    ConfigErrors empty("flow.yaml");
+    EXPECT_FALSE(load_yaml_documents_text("# nothing\n", empty).has_value());
+    EXPECT_THAT(messages(empty), ElementsAre("flow.yaml:1:1: expected a document that is a map of "
+                                             "keys, found an empty file"));
+}
+
 class YamlFile : public testing::Test {
 protected:
     void SetUp() override {
@@ -267,6 +299,25 @@ TEST_F(YamlFile, MissingFileIsAnErrorWithoutPosition) {
     EXPECT_THAT(
         messages(errors),
         ElementsAre(path + ": expected a readable pipeline file, found it cannot be opened"));
+}
+
+TEST_F(YamlFile, NodesOfAnotherFileReportUnderItsName) {
+    const auto path = (dir_ / "endpoints.yaml").string();
+    std::ofstream(path) << "kind: Endpoint\nkind: Dataset\n";
+    ConfigErrors errors("flow.yaml");
+    const auto documents = load_yaml_documents_file(path, errors);
+    ASSERT_TRUE(documents.has_value());
+    EXPECT_EQ((*documents)[0].file, 1u);
+    EXPECT_EQ(errors.file_name(1), path);
+    EXPECT_EQ(errors.file_index(path), 1u);
+    EXPECT_THAT(messages(errors), ElementsAre(path + ":2:1: kind: expected each key once, found "
+                                                     "\"kind\" again"));
+
+    const auto absent = (dir_ / "absent.yaml").string();
+    EXPECT_FALSE(load_yaml_documents_file(absent, errors).has_value());
+    EXPECT_THAT(
+        messages(errors),
+        testing::Contains(absent + ": expected a readable file, found it cannot be opened"));
 }
 
 TEST(ConfigErrors, ToStringSortsByPosition) {
@@ -304,6 +355,24 @@ TEST(ConfigErrors, MissingKeyNamesTheKeyUnderItsParent) {
     EXPECT_THAT(messages(errors),
                 ElementsAre("p.yaml:4:5: sources[1].path: expected a path, found no such key",
                             "p.yaml:1:1: sources: expected a list, found no such key"));
+}
+
+TEST(ConfigErrors, KeepsEachProblemOnceAndTheMainFileFirst) {
+    ConfigErrors errors("flow.yaml");
+    ConfigNode other;
+    other.file = errors.file_index("endpoints.yaml");
+    other.line = 1;
+    other.column = 1;
+    ConfigNode own;
+    own.line = 5;
+    own.column = 1;
+    errors.add(other, "x", "y");
+    errors.add(own, "x", "y");
+    errors.add(own, "x", "y");
+    EXPECT_EQ(errors.size(), 2u);
+    EXPECT_EQ(errors.to_string(),
+              "flow.yaml:5:1: expected x, found y\n"
+              "endpoints.yaml:1:1: expected x, found y\n");
 }
 
 }  // namespace
