@@ -20,7 +20,7 @@ namespace edgeflow::app {
 namespace {
 constexpr const char* test_help =
     R"(Usage: edgeflow test -c PIPELINE.yaml --input IN.jsonl --expect EXPECTED.jsonl
-                     [--destination NAME] [--log-level LEVEL]
+                     [--endpoints FILE] [--destination NAME] [--log-level LEVEL]
 
 Runs a pipeline on a file of input messages and compares what its destinations receive with
 what a file of expected messages says they should.
