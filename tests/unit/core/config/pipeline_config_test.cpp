@@ -503,8 +503,7 @@ destinations:
 }
 
 TEST(PipelineConfigErrors, EveryErrorIsReportedInFileOrder) {
-    EXPECT_THAT(
-        parse(R"(
+    EXPECT_THAT(parse(R"(
 sources:
   - name: a
     path: x
