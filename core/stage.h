@@ -44,6 +44,9 @@ public:
     virtual void process(Batch& batch, StageContext& ctx) noexcept = 0;
     /// One line for `edgeflow check` about what this stage will do; empty for plain stages.
     virtual std::string describe() const { return {}; }
+    /// What the stage holds beyond its counters, for the run summary (read after the graph
+    /// stopped); empty when nothing.
+    virtual std::string state() const { return {}; }
     StageCounters counters;
 };
 
@@ -57,6 +60,13 @@ public:
     std::string describe() const override {
         if constexpr (requires(const S& s) { s.describe(); }) {
             return stage_.describe();
+        } else {
+            return {};
+        }
+    }
+    std::string state() const override {
+        if constexpr (requires(const S& s) { s.state(); }) {
+            return stage_.state();
         } else {
             return {};
         }

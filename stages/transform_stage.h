@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/stage.h"
@@ -56,6 +57,16 @@ public:
 
     const transform::Transform& transform() const noexcept { return *transform_; }
     std::string describe() const { return transform_->describe(); }
+    std::string state() const {
+        if (!transform_->uses_last()) {
+            return {};
+        }
+        return "last values: " + std::to_string(transform_->last_value_keys()) + " key(s), " +
+               std::to_string(transform_->last_value_keys_refused()) +
+               " message(s) of keys past last_values.max_keys, " +
+               std::to_string(transform_->last_value_keys_missing()) +
+               " message(s) without a partition key";
+    }
 
 private:
     struct alignas(64) Scratch {

@@ -296,6 +296,9 @@ std::string Engine::summary() const {
                           "stage", std::string(st->kind()).c_str(), load(st->counters.in),
                           load(st->counters.out), load(st->counters.errors),
                           load(st->counters.dropped));
+        if (const std::string state = st->state(); !state.empty()) {
+            out += "             " + state + "\n";
+        }
     }
     for (const auto& s : sinks_) {
         const std::string label = s->name() + " (" + std::string(s->kind()) + ")";

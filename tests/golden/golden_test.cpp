@@ -187,3 +187,47 @@ TEST(GoldenParallel, StatelessTransformKeepsEachMessagesValues) {
             << line;
     }
 }
+
+// Last values are bounded: keys past last_values.max_keys and messages without a partition key
+// get none, and the run summary counts both.
+TEST(GoldenLastValues, KeysPastTheBoundAndMissingKeysAreCounted) {
+    TempDir work("golden-last-values-bound");
+    {
+        std::FILE* f = std::fopen(work.file("input.jsonl").c_str(), "w");
+        std::fputs(
+            "{\"topic\":\"t\",\"payload\":{\"id\":\"a\",\"v\":1}}\n"
+            "{\"topic\":\"t\",\"payload\":{\"id\":\"b\",\"v\":2}}\n"
+            "{\"topic\":\"t\",\"payload\":{\"id\":\"c\",\"v\":3}}\n"
+            "{\"topic\":\"t\",\"payload\":{\"id\":\"c\"}}\n"
+            "{\"topic\":\"t\",\"payload\":{\"id\":\"a\"}}\n"
+            "{\"topic\":\"t\",\"payload\":{\"v\":9}}\n",
+            f);
+        std::fclose(f);
+        f = std::fopen(work.file("pipeline.yaml").c_str(), "w");
+        std::fputs(
+            "sources: [{kind: file, path: input.jsonl}]\n"
+            "destinations: [{kind: file, path: out.jsonl}]\n"
+            "partition_key: id\n"
+            "stages:\n"
+            "  - kind: transform\n"
+            "    last_values: {max_keys: 2}\n"
+            "    map: [{inputs: ['v ? $last ?? 0'], output: v}]\n",
+            f);
+        std::fclose(f);
+    }
+    Process run({EDGEFLOW_BINARY, "run", "-c", work.file("pipeline.yaml")}, work.file("run"));
+    const auto code = run.wait(std::chrono::seconds(30));
+    ASSERT_TRUE(code.has_value());
+    ASSERT_EQ(*code, 0) << run.err();
+    // a and b are remembered; c is past the bound (twice); the last message has no id.
+    EXPECT_EQ(
+        read_lines(work.file("out.jsonl")),
+        (std::vector<std::string>{
+            "{\"topic\":\"t\",\"payload\":{\"v\":1}}", "{\"topic\":\"t\",\"payload\":{\"v\":2}}",
+            "{\"topic\":\"t\",\"payload\":{\"v\":3}}", "{\"topic\":\"t\",\"payload\":{\"v\":0}}",
+            "{\"topic\":\"t\",\"payload\":{\"v\":1}}", "{\"topic\":\"t\",\"payload\":{\"v\":9}}"}));
+    EXPECT_NE(run.out().find("last values: 2 key(s), 2 message(s) of keys past "
+                             "last_values.max_keys, 1 message(s) without a partition key"),
+              std::string::npos)
+        << run.out();
+}
