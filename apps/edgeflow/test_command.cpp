@@ -179,6 +179,14 @@ int test_command(std::span<const std::string_view> args) {
         std::fprintf(stderr, "%s: %zu problem(s)\n", path.c_str(), errors.size());
         return 3;
     }
+    // A test contacts no broker: a dataset kept from a retained MQTT message stays empty here,
+    // so its bindings find no match. Say so rather than let the results look like misses.
+    for (const auto& feed : loaded->dataset_feeds) {
+        std::fprintf(stderr,
+                     "edgeflow test: dataset '%s' is loaded from MQTT, which a test does not "
+                     "contact: it is empty here (use a file dataset to test with records)\n",
+                     feed->name().c_str());
+    }
     PipelineConfig config = loaded->config;
     // A test must see every input message: never let the queue policy drop one.
     config.runtime.ingest_queue.when_full = FullPolicy::block;
