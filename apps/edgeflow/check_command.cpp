@@ -11,7 +11,9 @@ namespace {
 constexpr const char* check_help = R"(Usage: edgeflow check -c PIPELINE.yaml [--endpoints FILE]
 
 Validates a pipeline file without running it: YAML syntax, every block and key (unknown keys
-are errors), each source and destination kind's settings, topic templates and filters.
+are errors), each source and destination kind's settings, topic templates and filters, and
+every transform rule (paths, expressions, function names and arities, regex patterns, dataset
+references) — then loads the file datasets.
 
 The file may also be an Azure IoT Operations Dataflow resource (apiVersion
 connectivity.iotoperations.azure.com/v1, kind Dataflow), with the DataflowEndpoint, edgeflow

@@ -22,7 +22,10 @@ Usage:
   edgeflow --version
 
 A pipeline file names its sources (mqtt, file), destinations (mqtt, file, null, and an
-optional dead_letter one) and runtime settings; see examples/ and docs/configuration.md.
+optional dead_letter one), the stages between them (transform: Azure IoT Operations data-flow
+map, filter and datasets rules), datasets and runtime settings; see examples/,
+docs/configuration.md and docs/transforms.md. -c also takes an Azure IoT Operations Dataflow
+resource (docs/dataflow-resources.md).
 )";
 
 }  // namespace
