@@ -2,6 +2,7 @@
 //
 // BM_transform/copy        one rule copying a field (`temperature` → `t`)
 // BM_transform/cToF        one rule with an expression (`cToF($1)`)
+// BM_transform/passthrough  `inputs: ['*'], output: '*'` alone: the floor under map10
 // BM_transform/map10       pass-through plus nine rules: conversions, a rename, a scale, a
 //                          concatenation, a metadata write, a deletion
 // BM_transform/filter      one filter rule (`drop_when: $1 > 1000`, the message kept)
@@ -74,6 +75,7 @@ void BM_transform(benchmark::State& state, const char* yaml) {
 BENCHMARK_CAPTURE(BM_transform, copy, "map: [{inputs: [temperature], output: t}]");
 BENCHMARK_CAPTURE(BM_transform, cToF,
                   "map: [{inputs: [temperature], output: t, expression: 'cToF($1)'}]");
+BENCHMARK_CAPTURE(BM_transform, passthrough, "map: [{inputs: ['*'], output: '*'}]");
 BENCHMARK_CAPTURE(BM_transform, map10,
                   "map:\n"
                   "  - {inputs: ['*'], output: '*'}\n"

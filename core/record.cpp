@@ -117,13 +117,14 @@ Record::Node& Record::push(ValueType type, std::string_view key) {
             key = {};
         }
     }
-    Node node;
+    // Filled in place: a Node built in a temporary and copied in costs a store-forwarding stall.
+    const auto key_offset = store(key);
+    Node& node = nodes_.emplace_back();
     node.type = type;
-    node.key_offset = store(key);
+    node.key_offset = key_offset;
     node.key_length = static_cast<std::uint32_t>(key.size());
-    node.end = static_cast<std::uint32_t>(nodes_.size() + 1);
-    nodes_.push_back(node);
-    return nodes_.back();
+    node.end = static_cast<std::uint32_t>(nodes_.size());
+    return node;
 }
 
 void Record::add_null(std::string_view key) {
@@ -160,6 +161,40 @@ std::uint32_t Record::open_array(std::string_view key) {
     const auto index = static_cast<std::uint32_t>(nodes_.size() - 1);
     open_.push_back(index);
     return index;
+}
+
+void Record::append_nodes(const Record& src, std::uint32_t first, std::uint32_t last) {
+    if (first >= last) {
+        return;
+    }
+    // A record's keys and strings sit in its arena in document order, so the text of a run of
+    // sibling subtrees is one contiguous range: from the first node's key to the end of the
+    // last node's key or string.
+    const Node& tail = src.nodes_[last - 1];
+    const std::uint32_t start = src.nodes_[first].key_offset;
+    const std::uint32_t stop = tail.type == ValueType::string ? tail.string_offset + tail.count
+                                                              : tail.key_offset + tail.key_length;
+    const auto base = static_cast<std::uint32_t>(arena_.size());
+    arena_.append(src.arena_, start, stop - start);
+    const auto node_base = static_cast<std::uint32_t>(nodes_.size());
+    std::uint32_t siblings = 0;
+    for (std::uint32_t i = first; i < last; i = src.nodes_[i].end) {
+        ++siblings;
+    }
+    if (!open_.empty()) {
+        nodes_[open_.back()].count += siblings;
+    }
+    // Copy the nodes as they are, then rebase offsets in place (building each node in a
+    // temporary costs a store-forwarding stall per node).
+    nodes_.insert(nodes_.end(), src.nodes_.begin() + first, src.nodes_.begin() + last);
+    for (std::uint32_t i = node_base; i < nodes_.size(); ++i) {
+        Node& n = nodes_[i];
+        n.key_offset = n.key_offset - start + base;
+        if (n.type == ValueType::string) {
+            n.string_offset = n.string_offset - start + base;
+        }
+        n.end = n.end - first + node_base;
+    }
 }
 
 void Record::close(std::uint32_t container) noexcept {

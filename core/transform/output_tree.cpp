@@ -191,17 +191,13 @@ void append_ref(Record& out, std::string_view key, ValueRef ref) {
             return;
         case ValueType::object: {
             const auto index = out.open_object(key);
-            for (ValueRef member : ref) {
-                append_ref(out, member.key(), member);
-            }
+            out.append_nodes(*ref.record(), ref.index() + 1, ref.record()->node(ref.index()).end);
             out.close(index);
             return;
         }
         case ValueType::array: {
             const auto index = out.open_array(key);
-            for (ValueRef element : ref) {
-                append_ref(out, {}, element);
-            }
+            out.append_nodes(*ref.record(), ref.index() + 1, ref.record()->node(ref.index()).end);
             out.close(index);
             return;
         }

@@ -1512,11 +1512,22 @@ Outcome Transform::Impl::map_plan(Message& m, TransformScratch& s) noexcept {
         s.record.clear();
         const auto index = s.record.open_object({});
         if (copy) {
+            // Runs of kept fields are copied as blocks of nodes.
+            std::uint32_t run = 0;
+            std::uint32_t run_end = 0;
             for (ValueRef member : root) {
-                if (!skipped(member)) {
-                    append_ref(s.record, member.key(), member);
+                const std::uint32_t end = m.record.node(member.index()).end;
+                if (skipped(member)) {
+                    s.record.append_nodes(m.record, run, run_end);
+                    run = run_end = 0;
+                    continue;
                 }
+                if (run == run_end) {
+                    run = member.index();
+                }
+                run_end = end;
             }
+            s.record.append_nodes(m.record, run, run_end);
         }
         for (std::uint32_t c : plan[0].children) {
             plan_emit(c, s);

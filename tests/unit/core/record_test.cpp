@@ -179,5 +179,53 @@ TEST(Record, TypeNames) {
     EXPECT_EQ(to_string(ValueType::object), "object");
 }
 
+// Block copies: a run of members (with their subtrees and strings) lands in another record,
+// between nodes built one by one, and reads back exactly.
+TEST(Record, AppendNodesCopiesRunsOfSubtrees) {
+    Record src;
+    build_sample(src);
+    const ValueRef root = src.root();
+    const ValueRef meta = root.member("meta");
+    const ValueRef none = root.member("none");
+
+    Record out;
+    const auto top = out.open_object({});
+    out.add_string("first", "built");
+    // name, meta and list: three siblings, one of them an array with an object inside.
+    out.append_nodes(src, root.member("name").index(), none.index());
+    out.add_int64("middle", 5);
+    out.append_nodes(src, none.index(), src.node(root.index()).end);  // none, big
+    const auto copy_of_meta = out.open_object("meta2");
+    out.append_nodes(src, meta.index() + 1, src.node(meta.index()).end);
+    out.close(copy_of_meta);
+    const auto elements = out.open_array("list2");
+    const ValueRef list = root.member("list");
+    out.append_nodes(src, list.index() + 1, src.node(list.index()).end);
+    out.close(elements);
+    out.close(top);
+
+    const ValueRef r = out.root();
+    EXPECT_EQ(keys(r), (std::vector<std::string>{"first", "name", "meta", "list", "middle", "none",
+                                                 "big", "meta2", "list2"}));
+    EXPECT_EQ(r.member("first").as_string(), "built");
+    EXPECT_EQ(r.member("name").as_string(), "dev-1");
+    EXPECT_EQ(r.member("meta").member("b.c").as_string(), "dotted");
+    EXPECT_EQ(r.member("meta").member("site").as_int64(), 7);
+    EXPECT_EQ(r.member("list").size(), 4u);
+    EXPECT_TRUE(r.member("list").element(2).member("ok").as_bool());
+    EXPECT_EQ(r.member("list").element(3).as_string(), "x");
+    EXPECT_EQ(r.member("middle").as_int64(), 5);
+    EXPECT_EQ(r.member("none").type(), ValueType::null);
+    EXPECT_EQ(r.member("big").as_uint64(), std::numeric_limits<std::uint64_t>::max());
+    EXPECT_EQ(keys(r.member("meta2")), (std::vector<std::string>{"site", "b.c"}));
+    EXPECT_EQ(r.member("meta2").member("b.c").as_string(), "dotted");
+    EXPECT_EQ(r.member("list2").size(), 4u);
+    EXPECT_DOUBLE_EQ(r.member("list2").element(1).as_double(), 2.5);
+    EXPECT_EQ(r.member("list2").element(3).as_string(), "x");
+    EXPECT_EQ(r.size(), 9u);
+    out.append_nodes(src, 3, 3);  // an empty run changes nothing
+    EXPECT_EQ(out.root().size(), 9u);
+}
+
 }  // namespace
 }  // namespace edgeflow
