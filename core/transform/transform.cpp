@@ -1280,24 +1280,33 @@ Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
 // Evaluates one match of a (non pass-through, non deleting) rule and writes its result.
 Outcome Transform::Impl::map_rule(const MapRule& rule, const TransformScratch::Match& match,
                                   Message& m, TransformScratch& s, Value* slot) noexcept {
-    s.values.clear();
+    // Values are constructed where they are kept (placement new from the returned prvalue):
+    // copying a freshly built Value costs a store-forwarding stall per copy.
+    s.values.resize(match.inputs_size);
     bool all_missing = true;
     for (std::uint32_t k = 0; k < match.inputs_size; ++k) {
-        const Value v = read(rule.inputs[k], s.match_inputs[match.inputs_begin + k], m, s);
-        all_missing = all_missing && v.is_missing();
-        s.values.push_back(v);
+        Value* in = ::new (static_cast<void*>(&s.values[k]))
+            Value(read(rule.inputs[k], s.match_inputs[match.inputs_begin + k], m, s));
+        all_missing = all_missing && in->is_missing();
     }
     if (all_missing) {
         return Outcome::kept;  // nothing to map from
     }
-    const Value v = rule.expression ? rule.expression->eval(s.values.data(), s.eval) : s.values[0];
+    Value result_storage;
+    const bool direct = slot != nullptr && !rule.output.is_metadata();
+    Value* result = direct ? slot : &result_storage;
+    if (rule.expression) {
+        ::new (static_cast<void*>(result)) Value(rule.expression->eval(s.values.data(), s.eval));
+    } else {
+        *result = s.values[0];
+    }
     std::string_view why;
-    if (v.is_error()) {
-        why = v.text;
-    } else if (slot != nullptr && !rule.output.is_metadata()) {
-        *slot = v;
-        return Outcome::kept;
-    } else if (write(rule, match, v, m, s, why)) {
+    if (result->is_error()) {
+        why = result->text;
+        if (direct) {
+            *slot = Value();
+        }
+    } else if (direct || write(rule, match, *result, m, s, why)) {
         return Outcome::kept;
     }
     return fail(m, DeadLetterReason::transform_error, rule.label, why);
