@@ -35,6 +35,24 @@ std::vector<std::string> case_names() {
     return names;
 }
 
+void write_text(const std::string& path, const std::string& text) {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr) << path;
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+}
+
+/// Runs `edgeflow run` on the pipeline.yaml in `work` to its end; the process, for its output.
+std::unique_ptr<Process> run_to_end(TempDir& work, std::chrono::seconds limit) {
+    auto run = std::make_unique<Process>(
+        std::vector<std::string>{EDGEFLOW_BINARY, "run", "-c", work.file("pipeline.yaml")},
+        work.file("run"));
+    const auto code = run->wait(limit);
+    EXPECT_TRUE(code.has_value()) << "edgeflow did not finish a finite pipeline";
+    EXPECT_EQ(code.value_or(-1), 0) << run->err();
+    return run;
+}
+
 class GoldenCase : public testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenCase, OutputMatchesExpected) {
@@ -105,21 +123,16 @@ TEST(GoldenOrder, PerTopicOrderSurvivesParallelWorkers) {
                      "\",\"payload\":{\"seq\":" + std::to_string(i) + ",\"pad\":\"" +
                      std::string(i % 97, 'x') + "\"}}\n";
         }
-        std::FILE* f = std::fopen(work.file("input.jsonl").c_str(), "w");
-        std::fwrite(input.data(), 1, input.size(), f);
-        std::fclose(f);
-        f = std::fopen(work.file("pipeline.yaml").c_str(), "w");
-        std::fputs(
-            "sources: [{kind: file, path: input.jsonl}]\n"
-            "destinations: [{kind: file, path: out.jsonl, topic: 'o/{topic.2}'}]\n"
-            "runtime: {workers: 4, batch_size: 3, max_in_flight_batches: 64}\n",
-            f);
-        std::fclose(f);
+        write_text(work.file("input.jsonl"), input);
+        write_text(work.file("pipeline.yaml"),
+                   "sources: [{kind: file, path: input.jsonl}]\n"
+                   "destinations: [{kind: file, path: out.jsonl, topic: 'o/{topic.2}'}]\n"
+                   "runtime: {workers: 4, batch_size: 3, max_in_flight_batches: 64}\n");
     }
-    Process run({EDGEFLOW_BINARY, "run", "-c", work.file("pipeline.yaml")}, work.file("run"));
-    const auto code = run.wait(std::chrono::seconds(60));
-    ASSERT_TRUE(code.has_value());
-    ASSERT_EQ(*code, 0) << run.err();
+    const auto run = run_to_end(work, std::chrono::seconds(60));
+    if (HasFailure()) {
+        return;
+    }
     const auto lines = read_lines(work.file("out.jsonl"));
     ASSERT_EQ(lines.size(), static_cast<std::size_t>(messages));
     std::map<std::string, int> last_seq;
@@ -157,27 +170,22 @@ TEST(GoldenParallel, StatelessTransformKeepsEachMessagesValues) {
                      "\",\"payload\":{\"seq\":" + std::to_string(i) +
                      "},\"properties\":{\"tag\":\"tag-" + std::to_string(i) + "\"}}\n";
         }
-        std::FILE* f = std::fopen(work.file("input.jsonl").c_str(), "w");
-        std::fwrite(input.data(), 1, input.size(), f);
-        std::fclose(f);
-        f = std::fopen(work.file("pipeline.yaml").c_str(), "w");
-        std::fputs(
-            "sources: [{kind: file, path: input.jsonl}]\n"
-            "destinations: [{kind: file, path: out.jsonl}]\n"
-            "runtime: {workers: 4, batch_size: 2, max_in_flight_batches: 64}\n"
-            "stages:\n"
-            "  - kind: transform\n"
-            "    map:\n"
-            "      - {inputs: [seq], output: seq}\n"
-            "      - {inputs: [$metadata.user_property.tag, seq], output: label,\n"
-            "         expression: 'str::to_uppercase($1) + \"/\" + $2'}\n",
-            f);
-        std::fclose(f);
+        write_text(work.file("input.jsonl"), input);
+        write_text(work.file("pipeline.yaml"),
+                   "sources: [{kind: file, path: input.jsonl}]\n"
+                   "destinations: [{kind: file, path: out.jsonl}]\n"
+                   "runtime: {workers: 4, batch_size: 2, max_in_flight_batches: 64}\n"
+                   "stages:\n"
+                   "  - kind: transform\n"
+                   "    map:\n"
+                   "      - {inputs: [seq], output: seq}\n"
+                   "      - {inputs: [$metadata.user_property.tag, seq], output: label,\n"
+                   "         expression: 'str::to_uppercase($1) + \"/\" + $2'}\n");
     }
-    Process run({EDGEFLOW_BINARY, "run", "-c", work.file("pipeline.yaml")}, work.file("run"));
-    const auto code = run.wait(std::chrono::seconds(60));
-    ASSERT_TRUE(code.has_value());
-    ASSERT_EQ(*code, 0) << run.err();
+    const auto run = run_to_end(work, std::chrono::seconds(60));
+    if (HasFailure()) {
+        return;
+    }
     const auto lines = read_lines(work.file("out.jsonl"));
     ASSERT_EQ(lines.size(), static_cast<std::size_t>(messages));
     for (const auto& line : lines) {
@@ -193,32 +201,26 @@ TEST(GoldenParallel, StatelessTransformKeepsEachMessagesValues) {
 TEST(GoldenLastValues, KeysPastTheBoundAndMissingKeysAreCounted) {
     TempDir work("golden-last-values-bound");
     {
-        std::FILE* f = std::fopen(work.file("input.jsonl").c_str(), "w");
-        std::fputs(
-            "{\"topic\":\"t\",\"payload\":{\"id\":\"a\",\"v\":1}}\n"
-            "{\"topic\":\"t\",\"payload\":{\"id\":\"b\",\"v\":2}}\n"
-            "{\"topic\":\"t\",\"payload\":{\"id\":\"c\",\"v\":3}}\n"
-            "{\"topic\":\"t\",\"payload\":{\"id\":\"c\"}}\n"
-            "{\"topic\":\"t\",\"payload\":{\"id\":\"a\"}}\n"
-            "{\"topic\":\"t\",\"payload\":{\"v\":9}}\n",
-            f);
-        std::fclose(f);
-        f = std::fopen(work.file("pipeline.yaml").c_str(), "w");
-        std::fputs(
-            "sources: [{kind: file, path: input.jsonl}]\n"
-            "destinations: [{kind: file, path: out.jsonl}]\n"
-            "partition_key: id\n"
-            "stages:\n"
-            "  - kind: transform\n"
-            "    last_values: {max_keys: 2}\n"
-            "    map: [{inputs: ['v ? $last ?? 0'], output: v}]\n",
-            f);
-        std::fclose(f);
+        write_text(work.file("input.jsonl"),
+                   "{\"topic\":\"t\",\"payload\":{\"id\":\"a\",\"v\":1}}\n"
+                   "{\"topic\":\"t\",\"payload\":{\"id\":\"b\",\"v\":2}}\n"
+                   "{\"topic\":\"t\",\"payload\":{\"id\":\"c\",\"v\":3}}\n"
+                   "{\"topic\":\"t\",\"payload\":{\"id\":\"c\"}}\n"
+                   "{\"topic\":\"t\",\"payload\":{\"id\":\"a\"}}\n"
+                   "{\"topic\":\"t\",\"payload\":{\"v\":9}}\n");
+        write_text(work.file("pipeline.yaml"),
+                   "sources: [{kind: file, path: input.jsonl}]\n"
+                   "destinations: [{kind: file, path: out.jsonl}]\n"
+                   "partition_key: id\n"
+                   "stages:\n"
+                   "  - kind: transform\n"
+                   "    last_values: {max_keys: 2}\n"
+                   "    map: [{inputs: ['v ? $last ?? 0'], output: v}]\n");
     }
-    Process run({EDGEFLOW_BINARY, "run", "-c", work.file("pipeline.yaml")}, work.file("run"));
-    const auto code = run.wait(std::chrono::seconds(30));
-    ASSERT_TRUE(code.has_value());
-    ASSERT_EQ(*code, 0) << run.err();
+    const auto run = run_to_end(work, std::chrono::seconds(30));
+    if (HasFailure()) {
+        return;
+    }
     // a and b are remembered; c is past the bound (twice); the last message has no id.
     EXPECT_EQ(
         read_lines(work.file("out.jsonl")),
@@ -226,8 +228,8 @@ TEST(GoldenLastValues, KeysPastTheBoundAndMissingKeysAreCounted) {
             "{\"topic\":\"t\",\"payload\":{\"v\":1}}", "{\"topic\":\"t\",\"payload\":{\"v\":2}}",
             "{\"topic\":\"t\",\"payload\":{\"v\":3}}", "{\"topic\":\"t\",\"payload\":{\"v\":0}}",
             "{\"topic\":\"t\",\"payload\":{\"v\":1}}", "{\"topic\":\"t\",\"payload\":{\"v\":9}}"}));
-    EXPECT_NE(run.out().find("last values: 2 key(s), 2 message(s) of keys past "
-                             "last_values.max_keys, 1 message(s) without a partition key"),
+    EXPECT_NE(run->out().find("last values: 2 key(s), 2 message(s) of keys past "
+                              "last_values.max_keys, 1 message(s) without a partition key"),
               std::string::npos)
-        << run.out();
+        << run->out();
 }
