@@ -370,9 +370,6 @@ private:
                 Program::Node n;
                 n.op = Op::input;
                 n.input = index - 1;
-                if (index - 1 < 64) {
-                    program_.inputs_read_ |= std::uint64_t{1} << (index - 1);
-                }
                 out = add_node(n);
                 return true;
             }

@@ -63,8 +63,6 @@ public:
 
     /// True when the whole expression folded to a constant.
     bool is_constant() const noexcept;
-    /// Which inputs the expression reads ($1 is bit 0); inputs it never reads need not exist.
-    std::uint64_t inputs_read() const noexcept { return inputs_read_; }
     const std::string& text() const noexcept { return text_; }
 
     enum class Op : std::uint8_t;
@@ -80,7 +78,6 @@ private:
     std::vector<std::unique_ptr<Regex>> regexes_;
     std::vector<std::unique_ptr<std::string>> strings_;  // literals: stable storage for views
     std::uint32_t root_ = 0;
-    std::uint64_t inputs_read_ = 0;
 };
 
 /// Text form of a value, as `+` concatenation and str::from write it (strings as they are,

@@ -25,7 +25,6 @@ public:
     OutputTree() { reset(); }
 
     void reset() noexcept;
-    bool empty() const noexcept { return nodes_[0].first_child == none; }
 
     /// Writes `value` at `path` (creating objects on the way, replacing what was there).
     /// Missing values are not written. Fails only when a node would exceed `max_nodes`.

@@ -201,8 +201,6 @@ struct FilterRule {
     Program expression;
     bool keep_when = false;
     std::string label;
-    std::string missing_reason;
-    std::string not_bool_reason;
     std::uint64_t bindings = 0;
 };
 
@@ -267,7 +265,6 @@ struct TransformScratch::Match {
 TransformScratch::TransformScratch() {
     values.reserve(64);
     key_values.reserve(8);
-    nodes.reserve(64);
     path.reserve(max_path_depth * 2);
     matches.reserve(256);
     captures.reserve(1024);
@@ -567,8 +564,6 @@ std::optional<Transform> Transform::compile(const TransformSpec& spec, const Par
         FilterRule rule;
         rule.keep_when = r.keep_when;
         rule.label = describe_rule(impl->name, "filter", i, r);
-        rule.missing_reason = ": an input is missing";
-        rule.not_bool_reason = ": the result is not a bool";
         InputCompiler ic{&child_or(r.node, "inputs"), errors, aliases, impl->last_slots};
         bool ok = !r.inputs.empty();
         if (r.inputs.empty()) {
@@ -967,7 +962,6 @@ void Transform::Impl::enumerate(std::uint32_t rule_index, const Message& m, Tran
         match.capture_size = capture_size;
         match.inputs_begin = static_cast<std::uint32_t>(s.match_inputs.size());
         // Resolve every input, substituting the capture into later wildcard inputs.
-        bool any_present = false;
         for (std::size_t k = 0; k < rule.inputs.size(); ++k) {
             const Input& in = rule.inputs[k];
             ValueRef node;
@@ -986,14 +980,10 @@ void Transform::Impl::enumerate(std::uint32_t rule_index, const Message& m, Tran
                         return;  // another input does not resolve for this capture: skipped
                     }
                 }
-                any_present = any_present || node.valid();
-            } else {
-                any_present = true;
             }
             s.match_inputs.push_back(node);
         }
         match.inputs_size = static_cast<std::uint32_t>(rule.inputs.size());
-        (void)any_present;
         s.matches.push_back(match);
     };
     if (!first.path.has_wildcard()) {
@@ -1160,13 +1150,11 @@ Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
     s.matches.clear();
     s.captures.clear();
     s.match_inputs.clear();
-    std::uint32_t identity_rules = 0;
     for (std::uint32_t r = 0; r < map.size(); ++r) {
         if (!bindings_matched(map[r].bindings, s)) {
             continue;
         }
         if (map[r].identity) {
-            ++identity_rules;
             TransformScratch::Match match;
             match.rule = r;
             match.rank = max_path_depth + 1;
@@ -1273,7 +1261,6 @@ Outcome Transform::Impl::apply(Message& m, TransformScratch& s) noexcept {
             return o;
         }
     }
-    (void)identity_rules;
     return finish(m, s);
 }
 

@@ -96,7 +96,6 @@ struct TransformScratch {
     std::vector<expr::Value> values;
     std::vector<expr::Value> key_values;
     std::vector<expr::Value> slots;  ///< one per map rule, under a static plan
-    std::vector<ValueRef> nodes;
     std::vector<std::string_view> path;
     struct Match;
     std::vector<Match> matches;
