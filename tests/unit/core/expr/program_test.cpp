@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "tests/support/malloc_counter.h"
+
 namespace edgeflow::expr {
 namespace {
 
@@ -212,15 +214,29 @@ TEST_F(ProgramTest, CompileErrorsNameTheProblem) {
     EXPECT_NE(error("temperature * 2").find("'temperature' is not a value"), std::string::npos);
 }
 
-TEST_F(ProgramTest, WarmEvaluationReusesTheArena) {
-    auto program = Program::compile("str::to_uppercase($1) + '-' + $2", 2);
-    ASSERT_TRUE(program.has_value());
-    const Value inputs[] = {Value::of_string("abc"), Value::of_int(7)};
+// Strings, tuples, regexes and dates computed per message: once the scratch is warm,
+// evaluating allocates nothing.
+TEST_F(ProgramTest, WarmEvaluationAllocatesNothing) {
+    if (!test::malloc_counted) {
+        GTEST_SKIP() << "allocations are not counted under sanitizers";
+    }
+    auto program = Program::compile(
+        "str::to_uppercase($1) + '-' + $2 + '/' + str::regex_replace($1, '(b)', '[$1]') + "
+        "dt::format($3, '%Y-%m-%dT%H') + len((1, 2, $2)) + max(($2, 3.5))",
+        3);
+    ASSERT_TRUE(program.has_value()) << program.error();
+    const Value inputs[] = {Value::of_string("abc"), Value::of_int(7),
+                            Value::of_int(1795507200000)};
+    scratch_.reset();
+    const std::string expected(program->eval(inputs, scratch_).text);
+    EXPECT_EQ(expected, "ABC-7/a[b]c2026-11-24T0837");  // max((7, 3.5)) is the int 7
+    const std::size_t before = test::allocation_count();
     for (int i = 0; i < 10000; ++i) {
         scratch_.reset();
         const Value v = program->eval(inputs, scratch_);
-        ASSERT_EQ(v.text, "ABC-7");
+        ASSERT_EQ(v.text, expected);
     }
+    EXPECT_EQ(test::allocation_count(), before);
 }
 
 }  // namespace
