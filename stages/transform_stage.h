@@ -57,11 +57,21 @@ public:
 
     const transform::Transform& transform() const noexcept { return *transform_; }
     std::string describe() const { return transform_->describe(); }
+    /// Read after the graph stopped (the scratch counters are the workers').
     std::string state() const {
-        if (!transform_->uses_last()) {
-            return {};
+        std::uint64_t misses = 0;
+        for (const auto& scratch : scratch_) {
+            misses += scratch->state.dataset_misses;
         }
-        return "last values: " + std::to_string(transform_->last_value_keys()) + " key(s), " +
+        std::string text;
+        if (transform_->binds_datasets()) {
+            text = "dataset lookups without a match: " + std::to_string(misses);
+        }
+        if (!transform_->uses_last()) {
+            return text;
+        }
+        return text + (text.empty() ? "" : "; ") +
+               "last values: " + std::to_string(transform_->last_value_keys()) + " key(s), " +
                std::to_string(transform_->last_value_keys_refused()) +
                " message(s) of keys past last_values.max_keys, " +
                std::to_string(transform_->last_value_keys_missing()) +

@@ -755,6 +755,10 @@ std::string Transform::describe() const {
     return text;
 }
 
+bool Transform::binds_datasets() const noexcept {
+    return !impl_->bindings.empty();
+}
+
 bool Transform::uses_last() const noexcept {
     return impl_->last_slots > 0;
 }
@@ -928,6 +932,9 @@ void Transform::Impl::match_datasets(const Message& m, TransformScratch& s) noex
                 break;
             }
         }
+    }
+    for (const Record* matched : s.context) {
+        s.dataset_misses += matched == nullptr ? 1 : 0;
     }
 }
 

@@ -103,6 +103,7 @@ struct TransformScratch {
     std::vector<ValueRef> match_inputs;
     std::vector<std::shared_ptr<const Dataset::Snapshot>> snapshots;
     std::vector<const Record*> context;  ///< matched record per dataset binding, or null
+    std::uint64_t dataset_misses = 0;    ///< bindings that found no record (summed for the summary)
     bool key_selected = false;           ///< the key is looked up on the first `? $last` read
     void* last_values = nullptr;         ///< that key's last values (keyed transforms only)
     TransformScratch();
@@ -129,6 +130,8 @@ public:
     std::string describe() const;
     /// Whether any rule reads `? $last`, which makes the transform stateful per key.
     bool uses_last() const noexcept;
+    /// Whether the transform looks records up in datasets.
+    bool binds_datasets() const noexcept;
     /// Keys with last values, and keys not remembered because max_keys was reached.
     std::size_t last_value_keys() const noexcept;
     std::uint64_t last_value_keys_refused() const noexcept;

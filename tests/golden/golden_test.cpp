@@ -233,3 +233,35 @@ TEST(GoldenLastValues, KeysPastTheBoundAndMissingKeysAreCounted) {
               std::string::npos)
         << run->out();
 }
+
+// A message whose dataset lookup finds nothing goes on without the dataset's fields; the run
+// summary counts those misses.
+TEST(GoldenDatasets, MissesAreCountedInTheSummary) {
+    TempDir work("golden-dataset-misses");
+    write_text(work.file("assets.jsonl"), "{\"id\":\"a\",\"site\":\"Oslo\"}\n");
+    write_text(work.file("input.jsonl"),
+               "{\"topic\":\"t\",\"payload\":{\"id\":\"a\"}}\n"
+               "{\"topic\":\"t\",\"payload\":{\"id\":\"b\"}}\n"
+               "{\"topic\":\"t\",\"payload\":{\"id\":\"c\"}}\n");
+    write_text(work.file("pipeline.yaml"),
+               "sources: [{kind: file, path: input.jsonl}]\n"
+               "destinations: [{kind: file, path: out.jsonl}]\n"
+               "datasets: {assets: {file: assets.jsonl}}\n"
+               "stages:\n"
+               "  - kind: transform\n"
+               "    datasets: [{key: assets as a, inputs: [$source.id, $context.id],\n"
+               "                expression: '$1 == $2'}]\n"
+               "    map: [{inputs: ['*'], output: '*'}, {inputs: ['$context(a).site'], "
+               "output: site}]\n");
+    const auto run = run_to_end(work, std::chrono::seconds(30));
+    if (HasFailure()) {
+        return;
+    }
+    EXPECT_EQ(
+        read_lines(work.file("out.jsonl")),
+        (std::vector<std::string>{"{\"topic\":\"t\",\"payload\":{\"id\":\"a\",\"site\":\"Oslo\"}}",
+                                  "{\"topic\":\"t\",\"payload\":{\"id\":\"b\"}}",
+                                  "{\"topic\":\"t\",\"payload\":{\"id\":\"c\"}}"}));
+    EXPECT_NE(run->out().find("dataset lookups without a match: 2"), std::string::npos)
+        << run->out();
+}
