@@ -75,7 +75,8 @@ public:
         message->trigger = trigger;
         return message;
     }
-    /// Appends every emitted message to the batch, ordered by trigger (shard order on ties).
+    /// Appends every emitted message to the batch, ordered by trigger (on ties: shard, then
+    /// the order they were emitted in).
     /// Call once, after the stateful stages, from one thread.
     void merge_emitted() noexcept;
     std::size_t emitted_count() const noexcept {
@@ -103,7 +104,6 @@ private:
     struct Outbox {
         std::vector<std::unique_ptr<Message>> messages;
         std::size_t used = 0;
-        std::size_t merged = 0;  // during merge_emitted
     };
     std::unique_ptr<Message*[]> messages_;
     std::size_t capacity_;
@@ -114,22 +114,19 @@ private:
 };
 
 inline void Batch::merge_emitted() noexcept {
+    // Shard by shard, then a stable insertion sort by trigger: each outbox is nearly sorted
+    // already (its groups of rules each emit in message order), and this allocates nothing.
+    const std::size_t first = size_;
     for (auto& outbox : outboxes_) {
-        outbox.merged = 0;
-    }
-    while (true) {
-        Outbox* next = nullptr;
-        for (auto& outbox : outboxes_) {
-            if (outbox.merged < outbox.used &&
-                (next == nullptr ||
-                 outbox.messages[outbox.merged]->trigger < next->messages[next->merged]->trigger)) {
-                next = &outbox;
+        for (std::size_t i = 0; i < outbox.used; ++i) {
+            Message* m = outbox.messages[i].get();
+            std::size_t at = size_++;
+            while (at > first && messages_[at - 1]->trigger > m->trigger) {
+                messages_[at] = messages_[at - 1];
+                --at;
             }
+            messages_[at] = m;
         }
-        if (next == nullptr) {
-            return;
-        }
-        messages_[size_++] = next->messages[next->merged++].get();
     }
 }
 

@@ -101,13 +101,20 @@ protected:
     Sink(std::string name, std::size_t index, bool dead_letter)
         : name_(std::move(name)), index_(index), dead_letter_(dead_letter) {}
 
-    /// Whether `message` goes to this destination: a message a stage emitted goes only to its
-    /// target; others go to every destination that is not reserved for emitted messages.
+    /// Whether `message` goes to this destination: a rejected message to the dead-letter one; a
+    /// message a stage emitted to its target only; others to every destination that is not
+    /// reserved for emitted messages.
     bool wants(const Message& message) const noexcept {
-        if (message.target != Message::all_destinations) {
-            return message.live() && static_cast<std::size_t>(message.target) == index_;
+        if (message.dropped) {
+            return false;
         }
-        return !message.dropped && message.dead() == dead_letter_ && !emitted_only_;
+        if (message.dead() || dead_letter_) {
+            return message.dead() && dead_letter_;  // emitted ones too: nothing is lost
+        }
+        if (message.target != Message::all_destinations) {
+            return static_cast<std::size_t>(message.target) == index_;
+        }
+        return !emitted_only_;
     }
     std::size_t index() const noexcept { return index_; }
     bool dead_letter() const noexcept { return dead_letter_; }

@@ -302,6 +302,11 @@ void HeuristicsStage::process(Batch& batch, StageContext& ctx) noexcept {
             if (!m.live()) {
                 continue;
             }
+            if (clock_ == ClockMode::event) {
+                // Every shard's timers, before every message: a replay fires them at the same
+                // place whatever the batches and whichever shard the message belongs to.
+                run_clock(*group, ctx.shard, m.clock_ms, position, emit);
+            }
             gs.eval.reset();
             std::string_view key;
             std::uint64_t hash = 0;
@@ -326,9 +331,6 @@ void HeuristicsStage::process(Batch& batch, StageContext& ctx) noexcept {
                     continue;
                 }
                 key = gs.key;
-            }
-            if (clock_ == ClockMode::event) {
-                run_clock(*group, ctx.shard, m.clock_ms, position, emit);
             }
             const auto found = gs.keys.insert(key, hash);
             if (found.inserted) {

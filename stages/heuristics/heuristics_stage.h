@@ -10,8 +10,9 @@
 //       ...
 //
 // Timers (stale keys, windows, awaited acknowledgements) run on the processing clock: on the
-// wall clock after each batch, or — on the event clock, when replaying — before each message
-// with that message's clock, so that a replay fires them at the same place every time.
+// wall clock after each batch, or — on the event clock, when replaying — in every shard before
+// each message with that message's clock, so that a replay fires them at the same place every
+// time, whatever the batch boundaries.
 //
 // Rules keyed by the partition key share one key table per shard; a rule with its own `key`
 // (or a correlate rule, whose sources say how to key) gets its own, and the shard that owns a
