@@ -232,7 +232,7 @@ struct LkvStore::Shard {
     std::vector<std::uint8_t> dirty;  // by slot
     std::vector<std::uint32_t> dirty_queue;
     std::size_t dirty_head = 0;
-    std::int64_t last_flush_ms = INT64_MIN;
+    std::int64_t last_flush_ms = INT64_MIN / 4;  // far in the past, with room to subtract
 
     // Scratch, reused message after message.
     struct Update {
