@@ -63,9 +63,9 @@ public:
 
     std::string describe() const override {
         return "anomaly '" + common_.id + "': " + config_.input->text() + " beyond " +
-               std::to_string(config_.k) + " sigma of its " +
+               number_text(config_.k) + " sigma of its " +
                (config_.rolling ? "last " + std::to_string(config_.samples) + " samples"
-                                : "EWMA (alpha " + std::to_string(config_.alpha) + ")") +
+                                : "EWMA (alpha " + number_text(config_.alpha) + ")") +
                ", after " + std::to_string(config_.min_samples) + " samples";
     }
 

@@ -63,9 +63,9 @@ public:
     }
 
     std::string describe() const override {
-        std::string band = config_.band > 0 ? std::to_string(config_.band) : "";
+        std::string band = config_.band > 0 ? number_text(config_.band) : "";
         if (config_.band_percent > 0) {
-            band += (band.empty() ? "" : " or ") + std::to_string(config_.band_percent) + "%";
+            band += (band.empty() ? "" : " or ") + number_text(config_.band_percent) + "%";
         }
         return "deadband '" + common_.id + "': " + config_.input->text() + " moved more than " +
                band + (config_.pass ? ", only changes pass" : ", changes flagged");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <unordered_set>
 
@@ -98,6 +99,12 @@ std::shared_ptr<transform::Formula> compile_formula(const ConfigNode& node, cons
         return nullptr;
     }
     return std::make_shared<transform::Formula>(std::move(*f));
+}
+
+std::string number_text(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
 }
 
 bool number_of(const transform::Formula& f, const Message& m, expr::EvalScratch& eval,
@@ -379,7 +386,7 @@ std::string HeuristicsStage::describe() const {
                        " rule(s) → '" + config_.events + "', " + std::to_string(groups_.size()) +
                        " key table(s) of at most " + std::to_string(config_.max_keys) + " keys";
     for (const auto& rule : rules_) {
-        text += "\n    " + rule->describe();
+        text += "\n                " + rule->describe();
     }
     return text;
 }

@@ -77,7 +77,7 @@ public:
 
     std::string describe() const override {
         return "rate_of_change '" + common_.id + "': |d(" + config_.input->text() + ")/dt| > " +
-               std::to_string(config_.limit) + "/s" +
+               number_text(config_.limit) + "/s" +
                (config_.over_ms > 0 ? " over " + std::to_string(config_.over_ms) + " ms"
                                     : std::string(" between samples"));
     }

@@ -149,6 +149,8 @@ struct RuleBuild {
 /// Compiles a formula or records the error; `what` names it for messages.
 std::shared_ptr<transform::Formula> compile_formula(const ConfigNode& node, const RuleCommon& rule,
                                                     std::string_view what, RuleBuild& build);
+/// A number as descriptions print it: "80", "0.5", "1e+06".
+std::string number_text(double value);
 /// The number a formula gives, or false when missing or not a number.
 bool number_of(const transform::Formula& f, const Message& m, expr::EvalScratch& eval,
                double& out) noexcept;

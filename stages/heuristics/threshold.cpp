@@ -62,8 +62,8 @@ public:
 
     std::string describe() const override {
         std::string text = "threshold '" + common_.id + "': " + config_.input->text() + " > " +
-                           std::to_string(config_.high) + " raises, < " +
-                           std::to_string(config_.low) + " clears";
+                           number_text(config_.high) + " raises, < " + number_text(config_.low) +
+                           " clears";
         if (config_.for_count > 1) {
             text += ", after " + std::to_string(config_.for_count) + " samples";
         }

@@ -135,6 +135,17 @@ TEST_F(TestCommand, TransformsExampleCommandPasses) {
     EXPECT_EQ(result.out, "26 of 26 messages match\n");
 }
 
+TEST_F(TestCommand, HeuristicsExampleCommandPasses) {
+    // The stateful example: last known values and five rule kinds, on the event clock that
+    // `edgeflow test` runs stateful stages on, checked as docs/stateful.md shows.
+    const auto result = run(
+        {"-c", "examples/heuristics/pipeline.yaml", "--input",
+         "examples/heuristics/telemetry.jsonl", "--expect", "examples/heuristics/expected.jsonl"},
+        EDGEFLOW_SOURCE_DIR);
+    EXPECT_EQ(result.code, 0) << result.out << result.err;
+    EXPECT_EQ(result.out, "24 of 24 messages match\n");
+}
+
 TEST_F(TestCommand, ChangedValueNamesThePathAndBothValues) {
     const auto result =
         check(replaced(routing_expected, "\"temperature\":77.5", "\"temperature\":77.0"));
