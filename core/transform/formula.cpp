@@ -242,6 +242,12 @@ bool Formula::reads_lkv() const noexcept {
 }
 
 Value Formula::eval(const Message& m, expr::EvalScratch& scratch) const noexcept {
+    if (!expression_ && !inputs_.front().lkv_key) {
+        // A plain path, the common case: no input array to set up.
+        const Input& in = inputs_.front();
+        return in.path.is_metadata() ? read_metadata(in.path, m, scratch.arena)
+                                     : Value::from(in.path.resolve(m.record.root()));
+    }
     Value values[max_inputs];
     const std::size_t n = inputs_.size();
     for (std::size_t i = 0; i < n; ++i) {

@@ -65,7 +65,9 @@ public:
     void on_message(unsigned shard, std::uint32_t slot, Sample& s, Emit& emit) noexcept override {
         State& st = state_.at(shard, slot);
         const std::int64_t t = s.message.event_time_ms;
-        st.key.assign(s.key);
+        if (st.key != s.key) {
+            st.key.assign(s.key);
+        }
         for (std::size_t i = 0; i < config_.sources.size(); ++i) {
             const Source& source = config_.sources[i];
             if (!topic_matches(source.topic, s.message.topic)) {

@@ -12,7 +12,7 @@ namespace {
 
 class RateOfChangeRule final : public Rule {
 public:
-    static constexpr std::size_t history = 64;  // samples kept per key for `over`
+    static constexpr std::size_t max_history = 64;  // samples kept per key for `over`
 
     struct Config {
         std::shared_ptr<transform::Formula> input;
@@ -21,7 +21,10 @@ public:
     };
 
     RateOfChangeRule(RuleCommon common, Config config, std::size_t shards)
-        : Rule(std::move(common)), config_(std::move(config)), state_(shards) {}
+        : Rule(std::move(common)),
+          config_(std::move(config)),
+          history_(config_.over_ms > 0 ? max_history : 1),
+          state_(shards) {}
 
     void reset(unsigned shard, std::uint32_t slot) noexcept override {
         State& st = state_.at(shard, slot);
@@ -37,6 +40,9 @@ public:
             return;
         }
         State& st = state_.at(shard, slot);
+        if (st.points.size() != history_) {
+            st.points.resize(history_);  // once per key slot
+        }
         const std::int64_t t = s.message.event_time_ms;
         if (st.size > 0 && t <= st.newest().time_ms) {
             skip();
@@ -88,21 +94,22 @@ private:
         std::int64_t time_ms;
     };
     struct State {
-        std::array<Point, history> points{};
-        std::size_t head = 0;  // next write
+        std::vector<Point> points;  // a ring of history_ samples
+        std::size_t head = 0;       // next write
         std::size_t size = 0;
         bool raised = false;
         const Point& newest() const noexcept { return back(0); }
         const Point& back(std::size_t i) const noexcept {  // i = 0: newest
-            return points[(head + history - 1 - i) % history];
+            return points[(head + points.size() - 1 - i) % points.size()];
         }
         void push(Point p) noexcept {
             points[head] = p;
-            head = (head + 1) % history;
-            size = std::min(size + 1, history);
+            head = (head + 1) % points.size();
+            size = std::min(size + 1, points.size());
         }
     };
     Config config_;
+    std::size_t history_;
     KeyedState<State> state_;
 };
 

@@ -43,8 +43,12 @@ public:
             unlink(shard, slot);
         }
         st.last_heard_ms = now;
-        st.key.assign(s.key);
-        st.topic.assign(s.message.topic);
+        if (st.key != s.key) {
+            st.key.assign(s.key);
+        }
+        if (st.topic != s.message.topic) {
+            st.topic.assign(s.message.topic);
+        }
         push_back(shard, slot);
     }
 

@@ -43,7 +43,13 @@ public:
     };
 
     WindowRule(RuleCommon common, Config config, std::size_t shards)
-        : Rule(std::move(common)), config_(std::move(config)), state_(shards), shards_(shards) {
+        : Rule(std::move(common)),
+          config_(std::move(config)),
+          capacity_(config_.type == WindowType::hopping
+                        ? static_cast<std::size_t>(config_.size_ms / config_.hop_ms)
+                        : 1),
+          state_(shards),
+          shards_(shards) {
         for (auto& s : shards_) {
             s.condition_input = std::make_unique<Message>();
             s.eval = std::make_unique<expr::EvalScratch>();
@@ -63,8 +69,15 @@ public:
             return;
         }
         State& st = state_.at(shard, slot);
-        st.key.assign(s.key);
-        st.topic.assign(s.message.topic);
+        if (st.windows.size() != capacity_) {
+            st.windows.resize(capacity_);  // once per key slot
+        }
+        if (st.key != s.key) {
+            st.key.assign(s.key);  // for what a timer emits
+        }
+        if (st.topic != s.message.topic) {
+            st.topic.assign(s.message.topic);
+        }
         const std::int64_t t = s.message.event_time_ms;
         if (config_.type == WindowType::count) {
             if (st.open == 0) {
@@ -157,7 +170,7 @@ private:
         std::int64_t first_ms = 0, last_ms = 0;
     };
     struct State {
-        std::array<Window, max_open> windows;  // open windows, oldest first
+        std::vector<Window> windows;  // open windows, oldest first; sized on first use
         std::size_t open = 0;
         std::uint64_t generation = 0;
         std::string key;
@@ -209,7 +222,7 @@ private:
             }
         }
         // A window older than the oldest open one has closed already (or never will reopen).
-        if ((st.open > 0 && start < st.windows[0].start_ms) || st.open == max_open) {
+        if ((st.open > 0 && start < st.windows[0].start_ms) || st.open == capacity_) {
             return nullptr;
         }
         std::size_t at = st.open;
@@ -307,6 +320,7 @@ private:
     }
 
     Config config_;
+    std::size_t capacity_;  // windows a key can have open at once
     KeyedState<State> state_;
     std::vector<ShardData> shards_;
 };
