@@ -48,21 +48,23 @@ public:
             skip();
             return;
         }
-        // The reference sample: the previous one, or the newest at least `over` old.
-        const Point* reference = nullptr;
-        for (std::size_t i = 0; i < st.size; ++i) {
+        // The reference sample: the previous one, or the newest at least `over` old. A copy:
+        // pushing this sample may overwrite it.
+        bool found = false;
+        Point reference{};
+        for (std::size_t i = 0; i < st.size && !found; ++i) {
             const Point& p = st.back(i);
             if (t - p.time_ms >= config_.over_ms) {
-                reference = &p;
-                break;
+                reference = p;
+                found = true;
             }
         }
         st.push({value, t});
-        if (reference == nullptr) {
+        if (!found) {
             return;
         }
         const double rate =
-            (value - reference->value) * 1000.0 / static_cast<double>(t - reference->time_ms);
+            (value - reference.value) * 1000.0 / static_cast<double>(t - reference.time_ms);
         const bool beyond = std::fabs(rate) > config_.limit;
         if (beyond == st.raised) {
             return;
@@ -73,8 +75,8 @@ public:
                         s.position, &s.message)) {
             Record& v = event.values();
             v.add_double("value", value);
-            v.add_double("previous", reference->value);
-            v.add_int64("interval_ms", t - reference->time_ms);
+            v.add_double("previous", reference.value);
+            v.add_int64("interval_ms", t - reference.time_ms);
             v.add_double("rate_per_second", rate);
             v.add_double("limit", config_.limit);
             event.finish();
