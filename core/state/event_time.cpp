@@ -39,7 +39,9 @@ EventTimeConfig EventTimeConfig::parse(const ConfigNode* node, ConfigErrors& err
 namespace {
 
 bool scaled(double number, double per_ms, std::int64_t& out) noexcept {
-    const double ms = std::floor(number / per_ms);
+    // Rounded to the microsecond before the floor: a decimal fraction such as 1700000000.123 s
+    // is held a little below its value, and flooring that directly would lose a millisecond.
+    const double ms = std::floor(std::nearbyint(number / per_ms * 1000.0) / 1000.0);
     if (!std::isfinite(ms) || ms < -1e15 || ms > 1e15) {
         return false;
     }
