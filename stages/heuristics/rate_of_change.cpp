@@ -4,6 +4,7 @@
 // than the previous one is skipped (counted).
 #include <array>
 #include <cmath>
+#include <optional>
 
 #include "stages/heuristics/rule.h"
 
@@ -42,17 +43,18 @@ public:
             skip();
             return;
         }
-        // The reference sample: the previous one, or the newest at least `over` old.
-        const Point* reference = nullptr;
+        // The reference sample: the previous one, or the newest at least `over` old. A copy:
+        // with a full history, push() below overwrites the oldest point, which may be it.
+        std::optional<Point> reference;
         for (std::size_t i = 0; i < st.size; ++i) {
             const Point& p = st.back(i);
             if (t - p.time_ms >= config_.over_ms) {
-                reference = &p;
+                reference = p;
                 break;
             }
         }
         st.push({value, t});
-        if (reference == nullptr) {
+        if (!reference) {
             return;
         }
         const double rate =
