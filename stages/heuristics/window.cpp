@@ -53,6 +53,7 @@ public:
     void reset(unsigned shard, std::uint32_t slot) noexcept override {
         State& st = state_.at(shard, slot);
         st.open = 0;
+        st.closed_to_ms = INT64_MIN;
         ++st.generation;
     }
 
@@ -77,6 +78,7 @@ public:
             }
         } else {
             // Windows that end at or before this sample are complete.
+            st.closed_to_ms = std::max(st.closed_to_ms, t);
             while (st.open > 0 && st.windows[0].end_ms <= t) {
                 close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit);
             }
@@ -116,6 +118,7 @@ public:
             const Timer timer = timers.front();
             State& st = state_.at(shard, timer.slot);
             if (st.generation == timer.generation) {
+                st.closed_to_ms = std::max(st.closed_to_ms, timer.end_ms);
                 bool closed = true;
                 while (closed && st.open > 0 && st.windows[0].end_ms <= timer.end_ms) {
                     closed = close(shard, st, 0, now_ms, emit.position, nullptr, emit);
@@ -159,6 +162,7 @@ private:
     struct State {
         std::array<Window, max_open> windows;  // open windows, oldest first
         std::size_t open = 0;
+        std::int64_t closed_to_ms = INT64_MIN;  // windows ending by then have closed
         std::uint64_t generation = 0;
         std::string key;
         std::string topic;
@@ -208,8 +212,10 @@ private:
                 return &st.windows[i];
             }
         }
-        // A window older than the oldest open one has closed already (or never will reopen).
-        if ((st.open > 0 && start < st.windows[0].start_ms) || st.open == max_open) {
+        // A window older than the oldest open one, or that ended by the key's newest sample or
+        // a timer, has closed already (or never will reopen).
+        if ((st.open > 0 && start < st.windows[0].start_ms) ||
+            start + config_.size_ms <= st.closed_to_ms || st.open == max_open) {
             return nullptr;
         }
         std::size_t at = st.open;
