@@ -79,8 +79,9 @@ public:
         } else {
             // Windows that end at or before this sample are complete.
             st.closed_to_ms = std::max(st.closed_to_ms, t);
-            while (st.open > 0 && st.windows[0].end_ms <= t) {
-                close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit);
+            // A window whose result finds no room stays open: its timer closes it later.
+            while (st.open > 0 && st.windows[0].end_ms <= t &&
+                   close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit)) {
             }
             const std::int64_t step =
                 config_.type == WindowType::tumbling ? config_.size_ms : config_.hop_ms;
@@ -102,8 +103,8 @@ public:
         if (config_.close_when) {
             const expr::Value v = config_.close_when->eval(s.message, s.eval);
             if (v.kind == expr::Kind::boolean && v.boolean) {
-                while (st.open > 0) {
-                    close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit);
+                while (st.open > 0 &&
+                       close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit)) {
                 }
             }
         }
