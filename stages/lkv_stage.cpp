@@ -475,7 +475,8 @@ void LkvStore::process(Batch& batch, StageContext& ctx) noexcept {
     }
     ctx.counters.add(in, in, 0);
     if (config_.persist && shard.dirty_head < shard.dirty_queue.size() &&
-        batch.clock_ms - shard.last_flush_ms >= config_.persist->interval_ms) {
+        (shard.last_flush_ms == INT64_MIN ||  // never flushed: the subtraction would overflow
+         batch.clock_ms - shard.last_flush_ms >= config_.persist->interval_ms)) {
         // Write-behind: each changed key once, as one retained snapshot, at most
         // max_per_interval per shard and interval.
         shard.last_flush_ms = batch.clock_ms;

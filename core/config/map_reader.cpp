@@ -132,6 +132,9 @@ bool parse_duration_ms(std::string_view text, std::int64_t& ms) {
         {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
     for (const auto& [name, factor] : units) {
         if (unit == name) {
+            if (value > INT64_MAX / factor) {
+                return false;  // 12 digits of days would overflow
+            }
             ms = value * factor;
             return true;
         }

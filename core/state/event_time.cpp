@@ -39,7 +39,9 @@ EventTimeConfig EventTimeConfig::parse(const ConfigNode* node, ConfigErrors& err
 namespace {
 
 bool scaled(double number, double per_ms, std::int64_t& out) noexcept {
-    const double ms = std::floor(number / per_ms);
+    // Rounded to the microsecond before the floor: a decimal fraction such as 1700000000.123 s
+    // is held a little below its value, and flooring that directly would lose a millisecond.
+    const double ms = std::floor(std::nearbyint(number / per_ms * 1000.0) / 1000.0);
     if (!std::isfinite(ms) || ms < -1e15 || ms > 1e15) {
         return false;
     }
@@ -60,17 +62,19 @@ bool event_time_ms(const expr::Value& value, TimeFormat format, std::int64_t& ou
     if (value.kind == expr::Kind::integer) {
         // Integers stay exact: no detour through double for nanoseconds.
         const std::int64_t v = value.integer;
-        const std::int64_t magnitude = v < 0 ? -v : v;
+        // Unsigned, so that the magnitude of INT64_MIN does not overflow.
+        const std::uint64_t magnitude =
+            v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
         TimeFormat f = format;
         if (f == TimeFormat::auto_detect) {
-            f = magnitude < 100'000'000'000LL           ? TimeFormat::epoch_s
-                : magnitude < 100'000'000'000'000LL     ? TimeFormat::epoch_ms
-                : magnitude < 100'000'000'000'000'000LL ? TimeFormat::epoch_us
-                                                        : TimeFormat::epoch_ns;
+            f = magnitude < 100'000'000'000ULL           ? TimeFormat::epoch_s
+                : magnitude < 100'000'000'000'000ULL     ? TimeFormat::epoch_ms
+                : magnitude < 100'000'000'000'000'000ULL ? TimeFormat::epoch_us
+                                                         : TimeFormat::epoch_ns;
         }
         switch (f) {
             case TimeFormat::epoch_s:
-                if (magnitude > 1'000'000'000'000LL) {
+                if (magnitude > 1'000'000'000'000ULL) {
                     return false;
                 }
                 out = v * 1000;

@@ -4,6 +4,7 @@
 // than the previous one is skipped (counted).
 #include <array>
 #include <cmath>
+#include <optional>
 
 #include "stages/heuristics/rule.h"
 

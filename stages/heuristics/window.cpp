@@ -45,9 +45,12 @@ public:
     WindowRule(RuleCommon common, Config config, std::size_t shards)
         : Rule(std::move(common)),
           config_(std::move(config)),
-          capacity_(config_.type == WindowType::hopping
-                        ? static_cast<std::size_t>(config_.size_ms / config_.hop_ms)
-                        : 1),
+          // The windows one sample falls in, plus room for two whose result is waiting for
+          // space in the outbox.
+          capacity_((config_.type == WindowType::hopping
+                         ? static_cast<std::size_t>(config_.size_ms / config_.hop_ms)
+                         : 1) +
+                    2),
           state_(shards),
           shards_(shards) {
         for (auto& s : shards_) {
@@ -59,6 +62,7 @@ public:
     void reset(unsigned shard, std::uint32_t slot) noexcept override {
         State& st = state_.at(shard, slot);
         st.open = 0;
+        st.closed_to_ms = INT64_MIN;
         ++st.generation;
     }
 
@@ -90,8 +94,10 @@ public:
             }
         } else {
             // Windows that end at or before this sample are complete.
-            while (st.open > 0 && st.windows[0].end_ms <= t) {
-                close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit);
+            st.closed_to_ms = std::max(st.closed_to_ms, t);
+            // A window whose result finds no room stays open: its timer closes it later.
+            while (st.open > 0 && st.windows[0].end_ms <= t &&
+                   close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit)) {
             }
             const std::int64_t step =
                 config_.type == WindowType::tumbling ? config_.size_ms : config_.hop_ms;
@@ -113,8 +119,8 @@ public:
         if (config_.close_when) {
             const expr::Value v = config_.close_when->eval(s.message, s.eval);
             if (v.kind == expr::Kind::boolean && v.boolean) {
-                while (st.open > 0) {
-                    close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit);
+                while (st.open > 0 &&
+                       close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit)) {
                 }
             }
         }
@@ -129,6 +135,7 @@ public:
             const Timer timer = timers.front();
             State& st = state_.at(shard, timer.slot);
             if (st.generation == timer.generation) {
+                st.closed_to_ms = std::max(st.closed_to_ms, timer.end_ms);
                 bool closed = true;
                 while (closed && st.open > 0 && st.windows[0].end_ms <= timer.end_ms) {
                     closed = close(shard, st, 0, now_ms, emit.position, nullptr, emit);
@@ -172,6 +179,7 @@ private:
     struct State {
         std::vector<Window> windows;  // open windows, oldest first; sized on first use
         std::size_t open = 0;
+        std::int64_t closed_to_ms = INT64_MIN;  // windows ending by then have closed
         std::uint64_t generation = 0;
         std::string key;
         std::string topic;
@@ -221,8 +229,10 @@ private:
                 return &st.windows[i];
             }
         }
-        // A window older than the oldest open one has closed already (or never will reopen).
-        if ((st.open > 0 && start < st.windows[0].start_ms) || st.open == capacity_) {
+        // A window older than the oldest open one, or that ended by the key's newest sample or
+        // a timer, has closed already (or never will reopen).
+        if ((st.open > 0 && start < st.windows[0].start_ms) ||
+            start + config_.size_ms <= st.closed_to_ms || st.open == capacity_) {
             return nullptr;
         }
         std::size_t at = st.open;
