@@ -58,6 +58,8 @@ public:
     virtual void process(Batch& batch, StageContext& ctx) noexcept = 0;
     /// Sharded stages: runs once per batch, on one thread, before the shards process it.
     virtual void begin_batch(Batch& /*batch*/) noexcept {}
+    /// Sharded stages: runs once per batch, on one thread, after every shard processed it.
+    virtual void end_batch(Batch& /*batch*/) noexcept {}
     /// One line for `edgeflow check` about what this stage will do; empty for plain stages.
     virtual std::string describe() const { return {}; }
     /// What the stage holds beyond its counters, for the run summary (read after the graph
@@ -76,6 +78,11 @@ public:
     void begin_batch(Batch& batch) noexcept override {
         if constexpr (requires(S & s) { s.begin_batch(batch); }) {
             stage_.begin_batch(batch);
+        }
+    }
+    void end_batch(Batch& batch) noexcept override {
+        if constexpr (requires(S & s) { s.end_batch(batch, counters); }) {
+            stage_.end_batch(batch, counters);
         }
     }
     std::string describe() const override {

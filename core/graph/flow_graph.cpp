@@ -39,6 +39,7 @@ void run_section(const std::vector<AnyStage*>& section, Batch& batch, unsigned s
         } else {
             tbb::parallel_for(0u, shards, [&](unsigned shard) { run_shard(*stage, shard); });
         }
+        stage->end_batch(batch);
     }
     batch.merge_emitted();
 }

@@ -39,7 +39,7 @@ public:
                               moved > std::fabs(st.reported) * config_.band_percent / 100);
         if (!changed) {
             if (config_.pass) {
-                s.message.dropped = true;
+                s.drop = true;
             }
             return;
         }

@@ -129,6 +129,7 @@ struct HeuristicsStage::Group {
         std::string key;
         std::uint64_t evictions = 0;
         std::uint64_t keys_missing = 0;
+        std::vector<std::uint32_t> drops;  // positions a deadband rule dropped, this batch
     };
     std::shared_ptr<transform::Formula> key;  // null: the partition key
     Rule* own = nullptr;                      // a rule that keys messages itself
@@ -298,7 +299,6 @@ void HeuristicsStage::run_clock(Group& group, unsigned shard, std::int64_t now_m
 void HeuristicsStage::process(Batch& batch, StageContext& ctx) noexcept {
     heuristics::Emit emit{batch, ctx.shard};
     std::uint64_t in = 0;
-    std::uint64_t dropped = 0;
     for (const Message* m : batch) {
         in += m->live() && ctx.owns(*m) ? 1 : 0;
     }
@@ -354,8 +354,10 @@ void HeuristicsStage::process(Batch& batch, StageContext& ctx) noexcept {
                 if (emit.emitted != before) {
                     rule->count_events(emit.emitted - before);
                 }
-                if (!m.live()) {
-                    ++dropped;  // a deadband rule passing only changes
+                if (sample.drop) {
+                    // A deadband rule passing only changes. Other shards may be reading this
+                    // message now, so it is marked dropped after the stage (end_batch).
+                    gs.drops.push_back(position);
                     break;
                 }
             }
@@ -368,7 +370,26 @@ void HeuristicsStage::process(Batch& batch, StageContext& ctx) noexcept {
     if (emit.dropped > 0) {
         events_dropped_->fetch_add(emit.dropped, std::memory_order_relaxed);
     }
-    ctx.counters.add(in, in - std::min(in, dropped), 0, std::min(in, dropped));
+    ctx.counters.add(in, 0, 0);  // out and dropped once the drops are applied (end_batch)
+}
+
+void HeuristicsStage::end_batch(Batch& batch, StageCounters& counters) noexcept {
+    std::uint64_t live = 0;
+    std::uint64_t dropped = 0;
+    for (auto& group : groups_) {
+        for (auto& shard : group->shards) {
+            for (const std::uint32_t position : shard->drops) {
+                Message& m = batch[position];
+                dropped += m.dropped ? 0 : 1;  // two groups may drop the same message
+                m.dropped = true;
+            }
+            shard->drops.clear();
+        }
+    }
+    for (const Message* m : batch) {
+        live += m->live() && !m->emitted ? 1 : 0;
+    }
+    counters.add(0, live, 0, dropped);
 }
 
 std::vector<std::int32_t> HeuristicsStage::targets() const {

@@ -51,6 +51,8 @@ public:
         const transform::LkvLookup* lkv, std::size_t shards, ClockMode clock, ConfigErrors& errors);
 
     void process(Batch& batch, StageContext& ctx) noexcept;
+    /// After every shard processed the batch: applies the drops of deadband rules.
+    void end_batch(Batch& batch, StageCounters& counters) noexcept;
     std::string describe() const;
     std::string state() const;
 

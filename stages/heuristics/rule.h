@@ -61,6 +61,7 @@ struct Sample {
     std::uint32_t position;  ///< in the batch: the trigger of what it emits
     std::string_view key;    ///< the rule's key for this message
     expr::EvalScratch& eval;
+    bool drop = false;  ///< set by a rule to drop the message (rules after it skip it)
 };
 
 /// Builds one event record. Usage: begin(), then values via record(), then finish().
