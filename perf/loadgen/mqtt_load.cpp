@@ -9,6 +9,8 @@
 // $share/edgeflow-bench/..., when more than one) and record each message's latency from its
 // scheduled time (LatencyHistogram), and find loss and duplicates by sequence number.
 // Messages due during --warmup are delivered and counted but not in the latency figures.
+// --seq-base starts the run's message numbers there, so late messages of an earlier run
+// against the same broker are told apart (counted as foreign) instead of taken for this run's.
 //
 // Subscribe to the generator's own topics (factory/#) to measure the broker alone, or to an
 // engine's output (enriched/#) to measure through the engine. Prints one JSON object.
@@ -51,6 +53,7 @@ struct Options {
     int inflight = 1000;
     std::string sub = "factory/#";
     std::string id = "edgeflow-load";
+    std::uint64_t seq_base = 0;
 };
 
 // One subscribing client: its callback thread owns its histogram.
@@ -67,6 +70,7 @@ struct Subscriber {
 struct Shared {
     std::vector<std::atomic<std::uint8_t>> seen;
     std::uint64_t record_from_ns = 0;
+    std::uint64_t seq_base = 0;
     std::atomic<std::uint64_t> received{0};
     explicit Shared(std::size_t n) : seen(n) {}
 };
@@ -98,10 +102,11 @@ void on_message(mosquitto*, void* self, const mosquitto_message* m) {
                                 static_cast<std::size_t>(std::max(m->payloadlen, 0)));
     std::uint64_t seq = 0, sent = 0;
     if (!read_number(text, "\"seq\":", seq) || !read_number(text, "\"sent\":", sent) ||
-        seq >= shared_state->seen.size()) {
-        ++sub->foreign;
+        seq < shared_state->seq_base || seq - shared_state->seq_base >= shared_state->seen.size()) {
+        ++sub->foreign;  // another run's late message, or not from this generator
         return;
     }
+    seq -= shared_state->seq_base;
     if (shared_state->seen[seq].exchange(1, std::memory_order_relaxed) != 0) {
         ++sub->duplicates;
         return;
@@ -177,6 +182,8 @@ int main(int argc, char** argv) {
             o.sub = value;
         } else if (key == "--id") {
             o.id = value;
+        } else if (key == "--seq-base") {
+            o.seq_base = std::strtoull(value, nullptr, 10);
         } else {
             std::fprintf(stderr, "edgeflow_mqtt_load: unknown option %s\n", key.c_str());
             return 2;
@@ -189,6 +196,7 @@ int main(int argc, char** argv) {
     const auto total = static_cast<std::uint64_t>(o.rate * (o.seconds + o.warmup));
     mosquitto_lib_init();
     Shared shared(total);
+    shared.seq_base = o.seq_base;
     shared_state = &shared;
 
     std::vector<std::unique_ptr<Subscriber>> subscribers;
@@ -234,7 +242,7 @@ int main(int argc, char** argv) {
                     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
                     now = steady_now_ns();
                 }
-                workload.render(i, due, topic, payload);
+                workload.render(o.seq_base + i, due, topic, payload);
                 pub.lag.record(now > due ? now - due : 0);
                 const int rc = mosquitto_publish(pub.client, nullptr, topic.c_str(),
                                                  static_cast<int>(payload.size()), payload.data(),
