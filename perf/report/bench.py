@@ -104,6 +104,7 @@ class Progress:
         self.steps = []  # (part, label, estimate seconds, function)
         self.start = time.monotonic()
         self.done_estimate = 0.0
+        self.failures = []
 
     def add(self, part, label, estimate, fn):
         self.steps.append((part, label, estimate, fn))
@@ -122,7 +123,12 @@ class Progress:
             label_text = label() if callable(label) else label
             log(f"[{clock(elapsed)} elapsed, ~{clock(left)} left] {part} "
                 f"{seen[part]}/{counts[part]}: {label_text}")
-            result = fn()
+            try:
+                result = fn()
+            except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+                # One step failing (a process that would not start) does not lose the others.
+                result = f"failed: {e}"
+                self.failures.append(f"{part}: {label_text}: {e}")
             if isinstance(result, str) and result:
                 log(f"    {result}")
             self.done_estimate += estimate
@@ -525,7 +531,7 @@ class Bench:
         variants = [("baseline: 1 ingest, 1 egress, max_inflight 1024", {}),
                     ("shared ingest over 2 connections", {"sources": 2}),
                     ("max_inflight 64", {"inflight": 64}),
-                    ("max_inflight 8192", {"inflight": 8192}),
+                    ("max_inflight 4096 (the most a destination accepts)", {"inflight": 4096}),
                     ("QoS 0 end to end", {"qos": 0})]
         if q:
             variants = [variants[0], variants[1], variants[3]]
@@ -611,6 +617,10 @@ def main():
         progress.run()
     finally:
         bench.close()
+    if progress.failures:
+        bench.results["failures"] = progress.failures
+        bench.save()
+        subprocess.run([sys.executable, ROOT / "perf/report/make_report.py", args.out])
     log(f"report: {args.out / 'report.md'}")
 
 

@@ -282,6 +282,13 @@ def main():
                       f"{row['ns_per_item']:,.1f} |")
         md.append("")
 
+    if res.get("failures"):
+        md.append("## Steps that failed")
+        md.append("")
+        for f in res["failures"]:
+            md.append(f"- {f}")
+        md.append("")
+
     if plots:
         md.append("## Plots")
         md.append("")
