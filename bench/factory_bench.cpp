@@ -52,8 +52,7 @@ Factory load_factory(benchmark::State& state, std::size_t workers, std::size_t b
         f.config = parse_pipeline(documents->front(), errors);
         f.config.runtime.workers = workers;
         f.config.runtime.batch_size = batch_size;
-        f.stages =
-            build_stages(f.config, workers, std::make_shared<DeadLetterCounts>(), errors);
+        f.stages = build_stages(f.config, workers, std::make_shared<DeadLetterCounts>(), errors);
     }
     if (!errors.empty()) {
         state.SkipWithError(errors.to_string().c_str());
@@ -145,9 +144,9 @@ void BM_factory_stages_inline(benchmark::State& state) {
         run_once();
     }
     allocations.report(state, messages_per_iteration);
-    if (check_counters(state, f.stages,
-                       (static_cast<std::uint64_t>(state.iterations()) + 1) *
-                           messages_per_iteration)) {
+    if (check_counters(
+            state, f.stages,
+            (static_cast<std::uint64_t>(state.iterations()) + 1) * messages_per_iteration)) {
         set_message_rates(state, messages_per_iteration);
     }
 }

@@ -170,8 +170,8 @@ std::size_t FusedPipeline::telemetry(od::document& doc) noexcept {
         if (has_t) {
             // Threshold with hysteresis (raise above high, clear below clear) and debounce
             // (the change needs `debounce` consecutive readings past the level).
-            const bool past = state->alarm ? temperature < rules_.clear_c
-                                           : temperature > rules_.high_c;
+            const bool past =
+                state->alarm ? temperature < rules_.clear_c : temperature > rules_.high_c;
             state->streak = past ? state->streak + 1 : 0;
             if (state->streak >= rules_.debounce) {
                 state->alarm = !state->alarm;

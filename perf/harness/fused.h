@@ -29,12 +29,12 @@ namespace edgeflow::perf {
 
 /// The reference rules' constants, shared by the hand-fused loop and the Node-RED flow.
 struct ReferenceRules {
-    double high_c = 35.0;                 ///< raise above this
-    double clear_c = 33.0;                ///< clear below this (hysteresis)
-    int debounce = 3;                     ///< consecutive readings before a change
-    std::uint64_t window_ms = 10000;      ///< tumbling window per device
-    std::uint64_t correlate_ms = 2000;    ///< camera detection and gas reading this close
-    double gas_ppm = 1000.0;              ///< a gas reading above this is high
+    double high_c = 35.0;               ///< raise above this
+    double clear_c = 33.0;              ///< clear below this (hysteresis)
+    int debounce = 3;                   ///< consecutive readings before a change
+    std::uint64_t window_ms = 10000;    ///< tumbling window per device
+    std::uint64_t correlate_ms = 2000;  ///< camera detection and gas reading this close
+    double gas_ppm = 1000.0;            ///< a gas reading above this is high
 };
 
 class SimdjsonLoop {

@@ -130,8 +130,8 @@ int inprocess(const Args& args) {
 
     const FactoryWorkload workload;
     // At an unlimited rate the source stops after the run's duration instead of a count.
-    const auto count = static_cast<std::uint64_t>(rate > 0 ? rate * (seconds + warmup)
-                                                           : 100'000'000.0);
+    const auto count =
+        static_cast<std::uint64_t>(rate > 0 ? rate * (seconds + warmup) : 100'000'000.0);
     auto source = std::make_unique<OpenLoopSource>("open_loop", workload, rate, count);
     source->set_quantum(static_cast<std::uint64_t>(args.number("--quantum-us", 20) * 1000));
     if (rate <= 0) {
@@ -180,7 +180,8 @@ int inprocess(const Args& args) {
         last = std::max(last, sink->last_arrival_ns());
     }
     const std::uint64_t sent = source_view->counters.received.load();
-    const std::uint64_t first = rate > 0 ? schedule.start_ns() : std::max(schedule.start_ns(), wall_start);
+    const std::uint64_t first =
+        rate > 0 ? schedule.start_ns() : std::max(schedule.start_ns(), wall_start);
     const double elapsed_s = last > first ? static_cast<double>(last - first) / 1e9 : 0.0;
     const double achieved = elapsed_s > 0 ? static_cast<double>(delivered + dead) / elapsed_s : 0;
     const double cpu_us = static_cast<double>(cpu_after - cpu_before) / 1000.0 /

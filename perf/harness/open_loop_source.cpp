@@ -20,8 +20,7 @@ namespace {
 
 void sleep_until_ns(std::uint64_t at) noexcept {
     // steady_clock is CLOCK_MONOTONIC on Linux.
-    timespec ts{static_cast<time_t>(at / 1'000'000'000),
-                static_cast<long>(at % 1'000'000'000)};
+    timespec ts{static_cast<time_t>(at / 1'000'000'000), static_cast<long>(at % 1'000'000'000)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
     }
 }

@@ -25,7 +25,8 @@ public:
     /// Scheduled time of message `i` (0-based). Computed from i, never accumulated, so there is
     /// no drift over long runs.
     std::uint64_t due_at(std::uint64_t i) const noexcept {
-        return start_ns_ + static_cast<std::uint64_t>(std::llround(static_cast<double>(i) * period_ns_));
+        return start_ns_ +
+               static_cast<std::uint64_t>(std::llround(static_cast<double>(i) * period_ns_));
     }
 
     /// How many messages are due by `now_ns` (messages 0 .. n-1), capped at `total`.

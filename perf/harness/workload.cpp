@@ -114,8 +114,8 @@ void FactoryWorkload::render(std::uint64_t i, std::uint64_t sent_ns, std::string
         append_uint(payload, timestamp);
         payload += ',';
         // A slow swing per device: devices with the highest base cross 35 °C at the top of it.
-        const double swing = std::sin(static_cast<double>(sequence) * 0.0314159 +
-                                      static_cast<double>(d));
+        const double swing =
+            std::sin(static_cast<double>(sequence) * 0.0314159 + static_cast<double>(d));
         const double temperature =
             20.0 + static_cast<double>(d % 10) + 6.0 * swing + (unit(h) - 0.5);
         const std::uint64_t omit = (h >> 20) % 100;
@@ -164,7 +164,9 @@ void FactoryWorkload::render(std::uint64_t i, std::uint64_t sent_ns, std::string
             append_uint(payload, timestamp);
             payload += ',';
             append_key(payload, "ppm");
-            append_fixed(payload, unit(h) < 0.2 ? 1000.0 + 500.0 * unit(mix(h)) : 400.0 + 200.0 * unit(mix(h)), 1);
+            append_fixed(
+                payload,
+                unit(h) < 0.2 ? 1000.0 + 500.0 * unit(mix(h)) : 400.0 + 200.0 * unit(mix(h)), 1);
             payload += ',';
         }
     }

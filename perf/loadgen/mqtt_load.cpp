@@ -200,8 +200,7 @@ int main(int argc, char** argv) {
     shared_state = &shared;
 
     std::vector<std::unique_ptr<Subscriber>> subscribers;
-    const std::string filter =
-        o.sub_clients > 1 ? "$share/edgeflow-bench/" + o.sub : o.sub;
+    const std::string filter = o.sub_clients > 1 ? "$share/edgeflow-bench/" + o.sub : o.sub;
     for (int k = 0; k < o.sub_clients; ++k) {
         auto sub = std::make_unique<Subscriber>();
         sub->client = connect(o, o.id + "-sub-" + std::to_string(k), sub.get());
@@ -313,8 +312,8 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(duplicates), static_cast<unsigned long long>(foreign),
         elapsed > 0 ? static_cast<double>(received) / elapsed : 0.0, u(latency.percentile(50)),
         u(latency.percentile(90)), u(latency.percentile(99)), u(latency.percentile(99.9)),
-        u(latency.max()), latency.mean() / 1000.0,
-        static_cast<unsigned long long>(latency.count()), u(lag.percentile(99)));
+        u(latency.max()), latency.mean() / 1000.0, static_cast<unsigned long long>(latency.count()),
+        u(lag.percentile(99)));
     mosquitto_lib_cleanup();
     return 0;
 }

@@ -72,9 +72,9 @@ TEST(FusedPipeline, ThresholdNeedsThreeReadingsEachWayAndWindowsCloseOnTime) {
     FusedPipeline fused(w, false);
     const std::string topic = "factory/line-1/dev-0001/telemetry";
     const auto reading = [&](double celsius, std::uint64_t ms) {
-        const std::string p = padded("{\"deviceId\":\"dev-0001\",\"timestamp\":" +
-                                     std::to_string(ms) + ",\"temperature\":" +
-                                     std::to_string(celsius) + ",\"seq\":0,\"sent\":0}");
+        const std::string p =
+            padded("{\"deviceId\":\"dev-0001\",\"timestamp\":" + std::to_string(ms) +
+                   ",\"temperature\":" + std::to_string(celsius) + ",\"seq\":0,\"sent\":0}");
         return fused.process(topic, p, p.capacity());
     };
     std::uint64_t t = 1'000;  // all inside the window [0, 10 s)
@@ -107,16 +107,18 @@ TEST(FusedPipeline, PersonNearHighGasInTheSameZone) {
         const std::string p = padded(body);
         fused.process(topic, p, p.capacity());
     };
-    send("factory/zone/zone-01/camera",
-         R"({"zone":"zone-01","camera":"cam-01","timestamp":5000,"detection":"person","confidence":0.9,"seq":1,"sent":0})");
+    send(
+        "factory/zone/zone-01/camera",
+        R"({"zone":"zone-01","camera":"cam-01","timestamp":5000,"detection":"person","confidence":0.9,"seq":1,"sent":0})");
     send("factory/zone/zone-02/gas",
          R"({"zone":"zone-02","sensor":"gas-02","timestamp":5500,"ppm":1500.0,"seq":2,"sent":0})");
     EXPECT_EQ(fused.events(), 0u);  // another zone
     send("factory/zone/zone-01/gas",
          R"({"zone":"zone-01","sensor":"gas-01","timestamp":9000,"ppm":1500.0,"seq":3,"sent":0})");
     EXPECT_EQ(fused.events(), 0u);  // 4 s apart: outside the window
-    send("factory/zone/zone-01/camera",
-         R"({"zone":"zone-01","camera":"cam-01","timestamp":10000,"detection":"person","confidence":0.9,"seq":4,"sent":0})");
+    send(
+        "factory/zone/zone-01/camera",
+        R"({"zone":"zone-01","camera":"cam-01","timestamp":10000,"detection":"person","confidence":0.9,"seq":4,"sent":0})");
     EXPECT_EQ(fused.events(), 1u);
     EXPECT_EQ(fused.errors(), 0u);
 }
