@@ -18,7 +18,9 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -75,6 +77,22 @@ double peak_rss_mb() {
         }
     }
     return 0.0;
+}
+
+// CPU time of each live thread of this process, summed by thread name, in ns (schedstat).
+std::map<std::string, std::uint64_t> thread_cpu_ns() {
+    std::map<std::string, std::uint64_t> by_name;
+    std::error_code error;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
+        std::ifstream comm(task.path() / "comm");
+        std::ifstream schedstat(task.path() / "schedstat");
+        std::string name;
+        std::uint64_t ns = 0;
+        if (std::getline(comm, name) && (schedstat >> ns)) {
+            by_name[name] += ns;
+        }
+    }
+    return by_name;
 }
 
 double us(std::uint64_t ns) {
@@ -162,9 +180,13 @@ int inprocess(const Args& args) {
         sink->record_from(warm_until);
     }
     const std::uint64_t wall_start = steady_now_ns();
+    const auto threads_at_start = thread_cpu_ns();
     while (!engine.sources_exhausted()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    // Read before stop(): the engine's threads are gone after it.
+    const auto threads_before = threads_at_start;
+    const auto threads_after = thread_cpu_ns();
     const Status stopped = engine.stop();
     const std::uint64_t cpu_after = process_cpu_ns();
 
@@ -188,19 +210,32 @@ int inprocess(const Args& args) {
                           static_cast<double>(std::max<std::uint64_t>(sent, 1));
     const double source_cpu_us = static_cast<double>(source_view->cpu_ns()) / 1000.0 /
                                  static_cast<double>(std::max<std::uint64_t>(sent, 1));
+    // Where the CPU went, per message, by thread name (oneTBB workers share one name).
+    std::string threads = "{";
+    for (const auto& [name, ns] : threads_after) {
+        const auto it = threads_before.find(name);
+        const std::uint64_t used = ns - (it == threads_before.end() ? 0 : std::min(ns, it->second));
+        char item[128];
+        std::snprintf(item, sizeof item, "%s\"%s\":%.3f", threads.size() > 1 ? "," : "",
+                      name.c_str(),
+                      static_cast<double>(used) / 1000.0 /
+                          static_cast<double>(std::max<std::uint64_t>(sent, 1)));
+        threads += item;
+    }
+    threads += '}';
     std::printf(
         "{\"mode\":\"inprocess\",\"pipeline\":\"%.*s\",\"stages\":\"%s\",\"rate\":%.0f,"
         "\"workers\":%zu,\"batch\":%llu,\"sent\":%llu,\"delivered\":%llu,\"dead\":%llu,"
         "\"seconds\":%.3f,\"achieved\":%.0f,%s,\"recorded\":%llu,\"source_lag_p99_us\":%.1f,"
         "\"cpu_us_per_msg\":%.3f,\"source_cpu_us_per_msg\":%.3f,\"engine_cpu_us_per_msg\":%.3f,"
-        "\"rss_mb\":%.1f,\"ok\":%s}\n",
+        "\"rss_mb\":%.1f,\"thread_cpu_us_per_msg\":%s,\"ok\":%s}\n",
         static_cast<int>(path->size()), path->data(), stage_list.c_str(), rate,
         config.effective_workers(), static_cast<unsigned long long>(config.runtime.batch_size),
         static_cast<unsigned long long>(sent), static_cast<unsigned long long>(delivered),
         static_cast<unsigned long long>(dead), elapsed_s, achieved,
         percentiles_json(latency).c_str(), static_cast<unsigned long long>(latency.count()),
         us(source_view->lag().percentile(99)), cpu_us, source_cpu_us, cpu_us - source_cpu_us,
-        peak_rss_mb(), stopped && delivered + dead == sent ? "true" : "false");
+        peak_rss_mb(), threads.c_str(), stopped && delivered + dead == sent ? "true" : "false");
     return stopped ? 0 : 1;
 }
 

@@ -1,5 +1,6 @@
 #include "perf/harness/open_loop_source.h"
 
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -45,6 +46,7 @@ OpenLoopSource::~OpenLoopSource() {
 Status OpenLoopSource::start(IngestPort& port) {
     schedule_ = OpenLoopSchedule(rate_, steady_now_ns() + lead_ns_);
     thread_ = std::thread([this, &port] { run(port); });
+    pthread_setname_np(thread_.native_handle(), "ef-open-loop");
     return Status::ok();
 }
 

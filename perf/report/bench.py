@@ -185,7 +185,7 @@ class Process:
     def stop(self):
         self.proc.terminate()
         try:
-            self.proc.wait(20)
+            self.proc.wait(8)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

@@ -130,6 +130,20 @@ def main():
                       f"{r.get('engine_cpu_us_per_msg', 0):.2f} | "
                       f"{'yes' if r.get('sustained') else 'no'} |")
         md.append("")
+        md.append("Engine CPU by thread, µs per message (`edgeflow_perf` is the oneTBB workers; "
+                  "the open-loop source's thread has ended when this is read):")
+        md.append("")
+        names = sorted({n for r in sweep for n in r.get("thread_cpu_us_per_msg", {})})
+        if names:
+            md.append("| offered msg/s | " + " | ".join(names) + " |")
+            md.append("|---:|" + "---:|" * len(names))
+            for r in sweep + peaks:
+                t = r.get("thread_cpu_us_per_msg", {})
+                label = fmt_rate(r.get("rate")) if r.get("rate") else (
+                    f"peak, {r.get('workers')} worker(s), batch {r.get('batch')}")
+                md.append(f"| {label} | " + " | ".join(f"{t.get(n, 0):.2f}" for n in names)
+                          + " |")
+            md.append("")
         best = inp.get("sustainable_rate", 0)
         half = inp.get("half_sustainable")
         md.append(f"Highest sustainable rate: **{fmt_rate(best)} msg/s**"
