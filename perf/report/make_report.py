@@ -33,7 +33,7 @@ def best_sustained(trials):
 def gnuplot(out, name, script):
     if not shutil.which("gnuplot"):
         return False
-    header = (f"set terminal pngcairo size 900,520 font 'sans,10'\n"
+    header = (f"set terminal pngcairo size 900,560 font 'sans,10'\n"
               f"set output '{out / name}'\nset grid\nset key top left\n")
     (out / (name + ".gp")).write_text(header + script)
     r = subprocess.run(["gnuplot", str(out / (name + ".gp"))], capture_output=True, text=True)
@@ -234,18 +234,21 @@ def main():
             md.append(f"Node-RED: {mq['node_red_error']}")
             md.append("")
         lines = []
-        for key, label in series:
+        for color, (key, label) in enumerate(series, start=1):
             trials = sorted(mq.get(key, []), key=lambda r: r.get("rate", 0))
             if trials:
                 (out / f"mqtt_{key}.dat").write_text("".join(
                     f"{r['rate']} {r.get('p50_us', 0) / 1000} {r.get('p99_us', 0) / 1000} "
                     f"{r.get('achieved', 0)}\n" for r in trials))
-                lines.append(f"'{out / f'mqtt_{key}.dat'}' u 1:3 w lp lw 2 t '{label}, p99'")
-                lines.append(f"'{out / f'mqtt_{key}.dat'}' u 1:2 w lp lw 1 dt 2 t '{label}, p50'")
+                lines.append(f"'{out / f'mqtt_{key}.dat'}' u 1:3 w lp lw 2 pt 7 lc {color} "
+                             f"t '{label}, p99'")
+                lines.append(f"'{out / f'mqtt_{key}.dat'}' u 1:2 w lp lw 1 dt 2 pt 6 lc {color} "
+                             f"t '{label}, p50'")
         if lines and gnuplot(out, "mqtt_latency.png",
                              "set title 'End-to-end latency over MQTT against offered load'\n"
                              "set xlabel 'offered messages/s'\nset ylabel 'latency (ms)'\n"
-                             "set logscale y\nset format x '%.0s%c'\nplot "
+                             "set logscale y\nset format x '%.0s%c'\n"
+                             "set key below box\nplot "
                              + ", ".join(lines) + "\n"):
             plots.append(("MQTT latency against offered load", "mqtt_latency.png"))
 
