@@ -373,8 +373,8 @@ class Bench:
         for workers, batch in configs:
             progress.add("inprocess", f"peak throughput, {workers} worker(s), batch {batch}",
                          secs + 2, peak(workers, batch))
-        fractions = [0.1, 0.25, 0.5, 0.75, 0.9] if q else [0.05, 0.1, 0.25, 0.5, 0.6, 0.75,
-                                                             0.9, 1.0]
+        fractions = ([0.02, 0.05, 0.1, 0.25, 0.5, 0.9] if q else
+                     [0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 0.6, 0.75, 0.9, 1.0])
         target = self.args.inprocess_p99_us
         res["p99_target_us"] = target
 
@@ -422,8 +422,8 @@ class Bench:
         secs = self.trial_seconds
         per_trial = secs + self.warmup + 2.5
         mq = self.results.setdefault("mqtt", {"p99_target_us": self.args.mqtt_p99_us})
-        rates = [5000, 10000, 20000, 30000, 40000] if q else [
-            5000, 10000, 15000, 20000, 25000, 30000, 35000, 40000, 50000, 60000]
+        rates = [2000, 5000, 10000, 15000, 20000, 30000, 40000] if q else [
+            2000, 5000, 10000, 15000, 20000, 25000, 30000, 35000, 40000, 50000, 60000]
         target = self.args.mqtt_p99_us
         state = {}
 
@@ -535,7 +535,7 @@ class Bench:
                     ("QoS 0 end to end", {"qos": 0})]
         if q:
             variants = [variants[0], variants[1], variants[3]]
-        fractions = [0.4, 0.5] if q else [0.3, 0.4, 0.5]
+        fractions = [0.25, 0.4, 0.5] if q else [0.25, 0.3, 0.4, 0.5]
 
         def variant(label, kw, index):
             def fn():
