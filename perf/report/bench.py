@@ -88,6 +88,25 @@ def cpu_ns(pid):
     return total
 
 
+def thread_cpu_ns(pid):
+    """CPU ns of each live thread of pid, summed by thread name."""
+    by_name = {}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return by_name
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                ns = int(f.read().split()[0])
+        except (OSError, ValueError):
+            continue
+        by_name[name] = by_name.get(name, 0) + ns
+    return by_name
+
+
 def peak_rss_mb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -207,6 +226,7 @@ class Bench:
         if args.only == "report" and existing.exists():
             self.results = json.loads(existing.read_text())  # redraw an earlier run
         self.broker = None
+        self.processes = []  # started engines and peers, stopped in close() whatever happens
         self.seq_base = 0
         self.trial_seconds = 2 if self.quick else 8
         self.warmup = 1
@@ -257,8 +277,10 @@ class Bench:
 
     def start_engine(self, name, **variant):
         path, sources = self.engine_pipeline(name, **variant)
-        return Process([ENGINE, "run", "-c", path, "--log-level", "info"], os.environ.copy(),
-                       self.work / f"engine-{name}.log", "subscribed to", sources)
+        engine = Process([ENGINE, "run", "-c", path, "--log-level", "info"], os.environ.copy(),
+                         self.work / f"engine-{name}.log", "subscribed to", sources)
+        self.processes.append(engine)
+        return engine
 
     def start_node_red(self, work_kind):
         flow = self.work / "node-red-flow.json"
@@ -273,9 +295,11 @@ class Bench:
                    EDGEFLOW_BENCH_USERDIR=str(userdir),
                    EDGEFLOW_BENCH_BROKER_PORT=str(self.ensure_broker().port),
                    EDGEFLOW_BENCH_WORK=work_kind)
-        return Process(["node", NODE_RED, "--settings",
-                        ROOT / "perf/peers/node-red/settings.js"], env,
-                       self.work / "node-red.log", "Connected to broker", 1, timeout=60)
+        node_red = Process(["node", NODE_RED, "--settings",
+                            ROOT / "perf/peers/node-red/settings.js"], env,
+                           self.work / "node-red.log", "Connected to broker", 1, timeout=60)
+        self.processes.append(node_red)
+        return node_red
 
     def load(self, rate, sub, connections=2, sub_clients=1, qos=1, seconds=None):
         """One open-loop trial through the run's broker."""
@@ -291,11 +315,17 @@ class Bench:
     def measured(self, pids, fn):
         """Runs fn() and adds CPU µs per message for each named pid (from /proc)."""
         before = {name: cpu_ns(pid) for name, pid in pids.items()}
+        threads_before = {name: thread_cpu_ns(pid) for name, pid in pids.items()}
         result = fn()
         sent = max(result.get("sent", 0), 1)
         for name, pid in pids.items():
             result[f"{name}_cpu_us_per_msg"] = (cpu_ns(pid) - before[name]) / 1000.0 / sent
             result[f"{name}_rss_mb"] = peak_rss_mb(pid)
+            if name != "broker":
+                after = thread_cpu_ns(pid)
+                result[f"{name}_thread_cpu_us_per_msg"] = {
+                    t: (ns - threads_before[name].get(t, 0)) / 1000.0 / sent
+                    for t, ns in sorted(after.items())}
         return result
 
     def sustained(self, r, target_us):
@@ -441,7 +471,7 @@ class Bench:
                     trials.append(r)
                     self.save()
                     cpu = ", ".join(f"{k[:-15]} {v:.1f} us/msg" for k, v in r.items()
-                                    if k.endswith("_cpu_us_per_msg"))
+                                    if k.endswith("_cpu_us_per_msg") and isinstance(v, float))
                     return (f"achieved {r.get('achieved', 0):,.0f}/s, lost {r.get('lost')}, "
                             f"p99 {r.get('p99_us', 0) / 1000:.1f} ms; CPU {cpu}"
                             f"{'' if r['sustained'] else ' (not sustained)'}")
@@ -568,6 +598,9 @@ class Bench:
         return f"{self.out / 'report.md'}"
 
     def close(self):
+        for process in self.processes:
+            if process.proc.poll() is None:
+                process.stop()
         if self.broker:
             self.broker.stop()
         shutil.rmtree(self.work, ignore_errors=True)

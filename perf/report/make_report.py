@@ -192,6 +192,20 @@ def main():
                     f"{'–' if rss is None else f'{rss:.0f} MB'} | "
                     f"{'yes' if r.get('sustained') else 'no'} |")
         md.append("")
+        engine_trials = sorted(mq.get("engine", []), key=lambda r: r.get("rate", 0))
+        names = sorted({n for r in engine_trials for n in r.get("engine_thread_cpu_us_per_msg", {})})
+        if names:
+            md.append("Engine CPU by thread over MQTT, µs per message (`ef-mqtt-N`: a source's or "
+                      "destination's connection thread; `edgeflow`: the main thread and the "
+                      "oneTBB workers):")
+            md.append("")
+            md.append("| offered msg/s | " + " | ".join(f"`{n}`" for n in names) + " |")
+            md.append("|---:|" + "---:|" * len(names))
+            for r in engine_trials:
+                t = r.get("engine_thread_cpu_us_per_msg", {})
+                md.append(f"| {fmt_rate(r.get('rate'))} | "
+                          + " | ".join(f"{t.get(n, 0):.1f}" for n in names) + " |")
+            md.append("")
         alone = best_sustained(mq.get("broker_alone", []))
         eng = best_sustained(mq.get("engine", []))
         nr = best_sustained(mq.get("node_red", []))
