@@ -105,10 +105,13 @@ def main():
             if lim.get("fused_stateless_rate"):
                 lines.append(f"{lim['fused_stateless_rate']} with lines dt 3 lw 2 "
                              "title 'hand-fused loop, stateless, 1 thread'")
+            top = 1.2 * max([p.get("achieved", 0) for p in w] +
+                            [lim.get("fused_full_rate") or 0, lim.get("fused_stateless_rate") or 0])
             if gnuplot(out, "throughput_vs_workers.png",
                        "set title 'In-process peak throughput against workers'\n"
                        "set xlabel 'workers'\nset ylabel 'messages/s'\nset xtics 1\n"
-                       "set xrange [0.5:2.5]\nset yrange [0:*]\nset format y '%.0s%c'\n"
+                       f"set xrange [0.5:2.5]\nset yrange [0:{top}]\nset format y '%.0s%c'\n"
+                       "set key bottom right box\n"
                        "plot " + ", ".join(lines) + "\n"):
                 plots.append(("Throughput against workers", "throughput_vs_workers.png"))
 
