@@ -626,6 +626,8 @@ def main():
     p.add_argument("--only", default="", help="comma-separated parts: " + ",".join(PARTS))
     p.add_argument("--out", type=pathlib.Path, help="results directory "
                    "(default bench-results/<date>)")
+    p.add_argument("--plan", action="store_true",
+                   help="print the steps and their planned durations, run nothing")
     p.add_argument("--inprocess-p99-us", type=float, default=1000.0,
                    help="p99 target for the in-process sweep (default 1000 us)")
     p.add_argument("--mqtt-p99-us", type=float, default=50000.0,
@@ -638,14 +640,22 @@ def main():
     if "report" not in parts:
         parts.append("report")
     stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S")
-    args.out = args.out or ROOT / "bench-results" / stamp
-    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.plan:
+        args.out = args.out or ROOT / "bench-results" / stamp
+        args.out.mkdir(parents=True, exist_ok=True)
+    if args.plan:
+        args.out = pathlib.Path(tempfile.mkdtemp(prefix="edgeflow-bench-plan-"))
     bench = Bench(args)
     bench.results["parts"] = parts
     progress = Progress()
     bench.plan(progress, parts)
     log(f"edgeflow bench: {len(progress.steps)} steps, "
         f"~{clock(sum(s[2] for s in progress.steps))} planned, results in {args.out}")
+    if args.plan:
+        for part, label, estimate, _ in progress.steps:
+            log(f"  {part:9} {estimate:5.0f} s  {label() if callable(label) else label}")
+        shutil.rmtree(args.out, ignore_errors=True)
+        return
     try:
         progress.run()
     finally:
