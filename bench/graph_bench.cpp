@@ -129,7 +129,7 @@ void BM_graph(benchmark::State& state) {
     tbb::task_arena arena(static_cast<int>(workers), 1);
     std::uint64_t done = 0;
     arena.execute([&] {
-        FlowGraph graph(stages, workers, [&done](Batch* batch) { done += batch->size(); });
+        FlowGraph graph(stages, workers, 1, [&done](Batch* batch) { done += batch->size(); });
         std::uint64_t sequence = 0;
         const auto run_once = [&] {
             for (const auto& batch : work.batches) {

@@ -49,8 +49,11 @@ inline std::uint64_t load(const std::atomic<std::uint64_t>& counter) noexcept {
 namespace edgeflow {
 
 /// Dead letters by reason (index = DeadLetterReason), and those with nowhere to go.
+/// Room for every DeadLetterReason (core/message.h checks that it is enough).
+inline constexpr std::size_t max_dead_letter_reasons = 16;
+
 struct DeadLetterCounts {
-    std::atomic<std::uint64_t> by_reason[8]{};
+    std::atomic<std::uint64_t> by_reason[max_dead_letter_reasons]{};
     std::atomic<std::uint64_t> discarded{0};  ///< no dead_letter destination configured
 };
 

@@ -18,6 +18,12 @@ std::string_view to_string(DeadLetterReason reason) noexcept {
             return "transform_error";
         case DeadLetterReason::filter_error:
             return "filter_error";
+        case DeadLetterReason::key_missing:
+            return "key_missing";
+        case DeadLetterReason::event_time_invalid:
+            return "event_time_invalid";
+        case DeadLetterReason::late_data:
+            return "late_data";
     }
     return "unknown";
 }

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/counters.h"
 #include "core/record.h"
 
 namespace edgeflow {
@@ -21,14 +22,18 @@ enum class DeadLetterReason : std::uint8_t {
     payload_too_large,
     invalid_json,
     topic_unresolved,
-    invalid_envelope,  ///< a file line that is not a readable envelope
-    transform_error,   ///< a map rule could not be evaluated (detail names the rule and path)
-    filter_error,      ///< a filter rule had a missing input or a non-boolean result
+    invalid_envelope,    ///< a file line that is not a readable envelope
+    transform_error,     ///< a map rule could not be evaluated (detail names the rule and path)
+    filter_error,        ///< a filter rule had a missing input or a non-boolean result
+    key_missing,         ///< the partition key could not be computed (missing or not a scalar)
+    event_time_invalid,  ///< the event-time field is missing or not a timestamp
+    late_data,           ///< older than its key's newest event time minus allowed_lateness
 };
 
 /// Stable snake_case name of a reason, used in dead-letter records and summaries.
 std::string_view to_string(DeadLetterReason reason) noexcept;
-inline constexpr std::size_t dead_letter_reason_count = 7;
+inline constexpr std::size_t dead_letter_reason_count = 10;
+static_assert(dead_letter_reason_count <= max_dead_letter_reasons);
 
 struct UserProperty {
     std::string key;
@@ -59,6 +64,19 @@ struct Message {
     bool dropped = false;                         ///< removed by a filter: goes to no destination
     std::string detail_buffer;  ///< per-message dead-letter detail (dead_letter_detail)
 
+    // Filled by the partition stage, for the stateful stages (lkv, heuristics).
+    std::string key;                 ///< partition key as text
+    std::uint64_t key_hash = 0;      ///< hash of `key`; the shard is key_hash % shards
+    std::int64_t event_time_ms = 0;  ///< event time (or arrival time), epoch milliseconds
+    std::int64_t clock_ms = 0;       ///< processing time the stateful stages saw it at
+
+    // Messages a stateful stage emits (events, state snapshots) live in their Batch, not the
+    // pool; they go only to the destination `target` names.
+    static constexpr std::int32_t all_destinations = -1;
+    std::int32_t target = all_destinations;
+    bool emitted = false;       ///< owned by a Batch (see Batch::emit)
+    std::uint32_t trigger = 0;  ///< emitted: position in the batch of the message that caused it
+
     bool dead() const noexcept { return dead_letter != DeadLetterReason::none; }
     /// Still on the normal path: neither rejected nor filtered out.
     bool live() const noexcept { return !dead() && !dropped; }
@@ -79,11 +97,11 @@ struct Message {
     }
 
     /// Appends a user property, reusing a slot (and its string capacity) when one is free.
-    void add_property(std::string_view key, std::string_view value) {
+    void add_property(std::string_view name, std::string_view value) {
         if (property_count == properties.size()) {
             properties.emplace_back();
         }
-        properties[property_count].key.assign(key);
+        properties[property_count].key.assign(name);
         properties[property_count].value.assign(value);
         ++property_count;
     }
@@ -118,6 +136,12 @@ struct Message {
         output_topic_set = false;
         dropped = false;
         detail_buffer.clear();
+        key.clear();
+        key_hash = 0;
+        event_time_ms = 0;
+        clock_ms = 0;
+        target = all_destinations;
+        trigger = 0;
         for (auto& t : destination_topics) {
             t.clear();
         }

@@ -19,12 +19,26 @@
 
 namespace edgeflow {
 
-enum class StageShape { stateless, keyed };
+/// stateless: one instance, all workers at once, batches in any order.
+/// keyed: one instance, one batch at a time, in dispatch order.
+/// sharded: state split by partition key hash over `shards`; for each batch, in dispatch order,
+///   process() runs once per shard (shards in parallel) and handles only the messages with
+///   key_hash % shards == shard. Consecutive sharded stages form one section of the graph: every
+///   stage of the section finishes a batch (all shards) before the next starts it, so a later
+///   stage may read an earlier one's state of any key.
+enum class StageShape { stateless, keyed, sharded };
 
 /// What a stage sees besides its batch: which worker runs it and where to count.
 struct StageContext {
     unsigned worker = 0;  ///< in [0, workers): index of per-worker scratch
     StageCounters& counters;
+    unsigned shard = 0;   ///< sharded stages: the shard this call handles
+    unsigned shards = 1;  ///< sharded stages: how many there are
+
+    /// Whether a sharded stage handles `message` in this call.
+    bool owns(const Message& message) const noexcept {
+        return shards == 1 || message.key_hash % shards == shard;
+    }
 };
 
 template <typename S>
@@ -42,6 +56,8 @@ public:
     virtual std::string_view kind() const noexcept = 0;
     virtual StageShape shape() const noexcept = 0;
     virtual void process(Batch& batch, StageContext& ctx) noexcept = 0;
+    /// Sharded stages: runs once per batch, on one thread, before the shards process it.
+    virtual void begin_batch(Batch& /*batch*/) noexcept {}
     /// One line for `edgeflow check` about what this stage will do; empty for plain stages.
     virtual std::string describe() const { return {}; }
     /// What the stage holds beyond its counters, for the run summary (read after the graph
@@ -57,6 +73,11 @@ public:
     std::string_view kind() const noexcept override { return S::kind; }
     StageShape shape() const noexcept override { return S::shape; }
     void process(Batch& batch, StageContext& ctx) noexcept override { stage_.process(batch, ctx); }
+    void begin_batch(Batch& batch) noexcept override {
+        if constexpr (requires(S & s) { s.begin_batch(batch); }) {
+            stage_.begin_batch(batch);
+        }
+    }
     std::string describe() const override {
         if constexpr (requires(const S& s) { s.describe(); }) {
             return stage_.describe();

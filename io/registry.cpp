@@ -62,7 +62,9 @@ std::vector<std::unique_ptr<Sink>> build_sinks(const PipelineConfig& config, Con
             sinks.push_back(std::make_unique<NullSink>(endpoint.name, i, endpoint.dead_letter));
         } else if (!endpoint.kind.empty()) {
             errors.add(kind_node(endpoint), "a destination kind: file, mqtt or null");
+            continue;
         }
+        sinks.back()->set_emitted_only(endpoint.emitted_only);
     }
     if (!errors.empty()) {
         sinks.clear();

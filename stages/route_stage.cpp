@@ -11,6 +11,17 @@ void RouteStage::process(Batch& batch, StageContext& ctx) noexcept {
         }
         ++in;
         for (const auto& target : targets_) {
+            if (message->target != Message::all_destinations) {
+                if (static_cast<std::size_t>(message->target) != target.destination) {
+                    continue;
+                }
+                if (message->output_topic_set) {
+                    message->destination_topics[target.destination].assign(message->output_topic);
+                    continue;
+                }
+            } else if (target.emitted_only) {
+                continue;
+            }
             std::string_view why;
             if (!target.topic.render(*message, message->destination_topics[target.destination],
                                      why)) {

@@ -3,6 +3,10 @@
 // resolved for a message (missing level or field, a value that is no valid topic level) rejects
 // the message with the reason, so it reaches the dead-letter destination instead of a wrong
 // topic. Topics are written into the message's reused per-destination buffers.
+//
+// A message a stage emitted (an event, an LKV snapshot) is routed to its target destination
+// only, at the topic it set for itself if it did; destinations reserved for emitted messages
+// get no others.
 #pragma once
 
 #include <vector>
@@ -15,6 +19,7 @@ namespace edgeflow {
 struct RouteTarget {
     std::size_t destination = 0;  ///< index into Message::destination_topics
     TopicTemplate topic;
+    bool emitted_only = false;  ///< receives only messages stages emit to it
 };
 
 class RouteStage {

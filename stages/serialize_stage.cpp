@@ -57,7 +57,11 @@ void SerializeStage::write_dead_letter(Message& message) const noexcept {
         }
         out.push_back('}');
     }
-    if (simdjson::validate_utf8(message.payload.data(), message.payload.size())) {
+    if (message.emitted) {
+        // An event or snapshot a stage built: it has no input bytes, only its record.
+        out.append(",\"emitted\":");
+        json::append_record(out, message.record);
+    } else if (simdjson::validate_utf8(message.payload.data(), message.payload.size())) {
         out.append(",\"payload\":");
         json::append_string(out, message.payload);
     } else {

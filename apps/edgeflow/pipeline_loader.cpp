@@ -4,13 +4,14 @@
 
 #include "core/config/dataflow_resource.h"
 #include "core/config/yaml_loader.h"
+#include "io/mqtt_config.h"
 #include "io/registry.h"
 #include "stages/registry.h"
 
 namespace edgeflow::app {
 
 std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigErrors& errors,
-                                            std::string_view endpoints_file) {
+                                            std::string_view endpoints_file, bool replay) {
     auto documents = load_yaml_documents_file(path, errors);
     if (!documents) {
         return std::nullopt;
@@ -53,13 +54,41 @@ std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigError
         root = std::move(documents->front());
     }
     loaded.config = parse_pipeline(root, errors);
+    loaded.config.replay = replay;
     loaded.dead_letters = std::make_shared<DeadLetterCounts>();
-    transform::DatasetRegistry datasets;
+    StageExtras extras;
     loaded.stages = build_stages(loaded.config, loaded.config.effective_workers() + 1,
-                                 loaded.dead_letters, errors, &datasets);
-    loaded.dataset_feeds = build_dataset_feeds(loaded.config, datasets, errors);
+                                 loaded.dead_letters, errors, &extras);
+    for (const std::size_t index : extras.emitted_only) {
+        loaded.config.destinations[index].emitted_only = true;
+    }
+    loaded.dataset_feeds = build_dataset_feeds(loaded.config, extras.datasets, errors);
     loaded.sources = build_sources(loaded.config, errors);
     loaded.sinks = build_sinks(loaded.config, errors);
+    for (const auto& store : extras.lkv_stores) {
+        const auto& persist = store->config().persist;
+        if (!persist) {
+            continue;
+        }
+        const EndpointConfig& destination = loaded.config.destinations[persist->destination_index];
+        if (destination.kind != "mqtt") {
+            errors.add(persist->node, "an mqtt destination (snapshots are retained messages)",
+                       "'" + destination.name + "' of kind " + destination.kind);
+            continue;
+        }
+        auto mqtt = MqttConfig::parse(destination, false, errors);
+        if (!mqtt.retain) {
+            errors.add(persist->node,
+                       "a destination with retain: true (the snapshots must outlive the process)",
+                       "'" + destination.name + "' without retain");
+            continue;
+        }
+        std::shared_ptr<LkvStore> target = store;
+        loaded.snapshot_loaders.push_back(std::make_unique<MqttSnapshotLoader>(
+            store->config().name, std::move(mqtt), persist->topic_prefix,
+            std::chrono::milliseconds(persist->hydrate_timeout_ms),
+            [target](std::string_view payload) { return target->hydrate(payload); }));
+    }
     if (!errors.empty()) {
         return std::nullopt;
     }

@@ -20,6 +20,7 @@
 #include "core/endpoint.h"
 #include "core/stage.h"
 #include "io/mqtt_dataset_feed.h"
+#include "io/mqtt_snapshot_loader.h"
 
 namespace edgeflow::app {
 
@@ -31,6 +32,8 @@ struct LoadedPipeline {
     std::shared_ptr<DeadLetterCounts> dead_letters;
     /// Datasets kept loaded from retained MQTT messages: started before the sources.
     std::vector<std::unique_ptr<MqttDatasetFeed>> dataset_feeds;
+    /// LKV stores persisted on MQTT: read back from their retained snapshots before the start.
+    std::vector<std::unique_ptr<MqttSnapshotLoader>> snapshot_loaders;
     /// What `check` says besides the errors, one line each (FILE:LINE:COL: KEY: text): how a
     /// Dataflow resource runs where it differs from AIO.
     std::vector<std::string> notes;
@@ -39,8 +42,10 @@ struct LoadedPipeline {
 };
 
 /// The pipeline, or nullopt with `errors` holding every problem found. `endpoints_file`, when
-/// not empty, holds more endpoint and dataset documents for a Dataflow resource.
+/// not empty, holds more endpoint and dataset documents for a Dataflow resource. `replay`
+/// runs the stateful stages on the event clock (for `edgeflow test`).
 std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigErrors& errors,
-                                            std::string_view endpoints_file = {});
+                                            std::string_view endpoints_file = {},
+                                            bool replay = false);
 
 }  // namespace edgeflow::app

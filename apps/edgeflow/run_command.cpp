@@ -14,7 +14,9 @@ namespace {
 constexpr const char* run_help =
     R"(Usage: edgeflow run -c PIPELINE.yaml [--endpoints FILE] [--log-level LEVEL]
 
-Runs a pipeline. Stops on SIGINT or SIGTERM: ingest stops, everything in flight is delivered
+Runs a pipeline. Reference datasets kept on MQTT are loaded first, then the state of lkv
+stages persisted as retained snapshots is read back, and only then does ingest start. Stops on
+SIGINT or SIGTERM: ingest stops, everything in flight is delivered
 to the destinations, the stage summary is printed, and the exit code is 0. When every source
 is finite (files without `loop`) it stops by itself once they are exhausted.
 
@@ -88,6 +90,18 @@ int run_command(std::span<const std::string_view> args) {
                       "cannot start dataset '" + feed->name() + "': " + status.message());
             return 1;
         }
+    }
+    // Then the state kept on the broker: no message may meet a store not yet read back.
+    for (auto& loader : loaded->snapshot_loaders) {
+        if (auto status = loader->load(); !status) {
+            log_error("lkv", "cannot read back lkv '" + loader->name() + "': " + status.message());
+            return 1;
+        }
+        log_info("lkv", "lkv '" + loader->name() + "': " + std::to_string(loader->loaded()) +
+                            " key(s) read back from retained snapshots" +
+                            (loader->rejected() > 0
+                                 ? ", " + std::to_string(loader->rejected()) + " not loaded"
+                                 : std::string()));
     }
     Engine engine(loaded->config, std::move(loaded->stages), std::move(loaded->sources),
                   std::move(loaded->sinks), loaded->dead_letters);

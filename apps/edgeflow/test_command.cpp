@@ -173,7 +173,7 @@ int test_command(std::span<const std::string_view> args) {
 
     const std::string path(options.config);
     ConfigErrors errors(path);
-    auto loaded = load_pipeline(path, errors, options.endpoints);
+    auto loaded = load_pipeline(path, errors, options.endpoints, /*replay=*/true);
     if (!loaded) {
         std::fputs(errors.to_string().c_str(), stderr);
         std::fprintf(stderr, "%s: %zu problem(s)\n", path.c_str(), errors.size());
@@ -247,6 +247,7 @@ int test_command(std::span<const std::string_view> args) {
         const auto& destination = config.destinations[i];
         auto sink = std::make_unique<CaptureSink>(destination.name, i, destination.dead_letter,
                                                   (*expected)[i].size() + unexpected_kept);
+        sink->set_emitted_only(destination.emitted_only);
         captures.push_back(sink.get());
         sinks.push_back(std::move(sink));
     }

@@ -112,6 +112,66 @@ void MapReader::optional_double(std::string_view key, double& out, double min, d
     out = parsed;
 }
 
+namespace {
+
+// "250ms", "10s", "5m", "2h", "1d" → milliseconds; false for anything else.
+bool parse_duration_ms(std::string_view text, std::int64_t& ms) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+        ++digits;
+    }
+    if (digits == 0 || digits > 12) {
+        return false;
+    }
+    std::int64_t value = 0;
+    for (std::size_t i = 0; i < digits; ++i) {
+        value = value * 10 + (text[i] - '0');
+    }
+    const std::string_view unit = text.substr(digits);
+    static constexpr std::pair<std::string_view, std::int64_t> units[] = {
+        {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
+    for (const auto& [name, factor] : units) {
+        if (unit == name) {
+            ms = value * factor;
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+void MapReader::optional_duration(std::string_view key, std::int64_t& out_ms, std::int64_t min_ms,
+                                  std::int64_t max_ms) {
+    const ConfigNode* value = get(key);
+    if (value == nullptr) {
+        return;
+    }
+    std::int64_t ms = 0;
+    if (!value->is_scalar() || !parse_duration_ms(value->scalar, ms) || ms < min_ms ||
+        ms > max_ms) {
+        errors_.add(*value, "a duration from " + std::to_string(min_ms) + "ms to " +
+                                std::to_string(max_ms) +
+                                "ms, with a unit (250ms, 10s, 5m, 2h, 1d)");
+        return;
+    }
+    out_ms = ms;
+}
+
+bool MapReader::required_duration(std::string_view key, std::int64_t& out_ms, std::int64_t min_ms,
+                                  std::int64_t max_ms) {
+    if (node_.find(key) == nullptr) {
+        if (is_map_) {
+            errors_.missing(node_, key, "a duration (250ms, 10s, 5m, 2h, 1d)");
+        }
+        get(key);
+        return false;
+    }
+    const auto count = errors_.size();
+    optional_duration(key, out_ms, min_ms, max_ms);
+    return errors_.size() == count;
+}
+
 void MapReader::optional_string_list(std::string_view key, std::vector<std::string>& out) {
     const ConfigNode* value = get(key);
     if (value == nullptr) {

@@ -38,6 +38,12 @@ public:
     void optional_uint(std::string_view key, std::uint64_t& out, std::uint64_t min,
                        std::uint64_t max, std::string_view word = {}, std::uint64_t word_value = 0);
     void optional_double(std::string_view key, double& out, double min, double max);
+    /// A duration: a whole number with a unit (`250ms`, `10s`, `5m`, `2h`, `1d`), in
+    /// milliseconds, within [min_ms, max_ms].
+    void optional_duration(std::string_view key, std::int64_t& out_ms, std::int64_t min_ms,
+                           std::int64_t max_ms);
+    bool required_duration(std::string_view key, std::int64_t& out_ms, std::int64_t min_ms,
+                           std::int64_t max_ms);
     /// A list of strings, or a single string taken as a list of one.
     void optional_string_list(std::string_view key, std::vector<std::string>& out);
 

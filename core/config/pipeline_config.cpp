@@ -17,6 +17,8 @@ void parse_runtime(const ConfigNode& node, RuntimeConfig& runtime, ConfigErrors&
     reader.optional_uint("batch_size", runtime.batch_size, 1, 4096);
     reader.optional_uint("max_in_flight_batches", runtime.max_in_flight_batches, 1, 4096);
     reader.optional_uint("max_payload_bytes", runtime.max_payload_bytes, 16, 256u << 20);
+    reader.optional_uint("shards", runtime.shards, 1, 1024, "auto", 0);
+    reader.optional_uint("max_emitted_per_batch", runtime.max_emitted_per_batch, 1, 65536);
     if (const ConfigNode* ingest = reader.get("ingest_queue")) {
         MapReader q(*ingest, errors, "ingest_queue");
         q.optional_uint("capacity", runtime.ingest_queue.capacity, 1, max_capacity);
@@ -126,6 +128,10 @@ std::size_t allowed_cpu_count() noexcept {
 
 std::size_t PipelineConfig::effective_workers() const noexcept {
     return runtime.workers != 0 ? runtime.workers : allowed_cpu_count();
+}
+
+std::size_t PipelineConfig::effective_shards() const noexcept {
+    return runtime.shards != 0 ? runtime.shards : effective_workers();
 }
 
 std::size_t PipelineConfig::effective_in_flight_batches() const noexcept {

@@ -33,6 +33,8 @@ struct RuntimeConfig {
     std::uint64_t batch_size = 64;
     std::uint64_t max_in_flight_batches = 0;  ///< batches inside the graph; 0 = 4 per worker
     std::uint64_t max_payload_bytes = 1 << 20;
+    std::uint64_t shards = 0;  ///< state shards of the stateful stages; 0 = one per worker
+    std::uint64_t max_emitted_per_batch = 256;  ///< events and snapshots per shard and batch
     IngestQueueConfig ingest_queue;
     EgressQueueConfig egress_queue;
 };
@@ -41,10 +43,11 @@ struct RuntimeConfig {
 struct EndpointConfig {
     std::string name;
     std::string kind;
-    std::string topic;         ///< destinations: topic template (default "{topic}")
-    bool dead_letter = false;  ///< destinations: receives rejected messages instead
-    ConfigNode node;           ///< the endpoint's map, for the kind's own parser
-    std::string base_dir;      ///< directory of the pipeline file: relative paths start here
+    std::string topic;          ///< destinations: topic template (default "{topic}")
+    bool dead_letter = false;   ///< destinations: receives rejected messages instead
+    bool emitted_only = false;  ///< destinations a stage emits to (events, LKV snapshots)
+    ConfigNode node;            ///< the endpoint's map, for the kind's own parser
+    std::string base_dir;       ///< directory of the pipeline file: relative paths start here
 
     /// `path` as given when absolute (or `-`), else relative to the pipeline file's directory.
     std::string resolve_path(const std::string& path) const;
@@ -58,15 +61,19 @@ struct PipelineConfig {
     std::optional<std::size_t> dead_letter;    ///< index into destinations
     RuntimeConfig runtime;
     ConfigNode root;  ///< the whole document, for stage blocks
+    /// Replaying recorded input (`edgeflow test`): stateful stages run on the event clock.
+    bool replay = false;
 
     /// Worker count after resolving 0 to the CPUs this process may run on.
     std::size_t effective_workers() const noexcept;
     std::size_t effective_in_flight_batches() const noexcept;
+    std::size_t effective_shards() const noexcept;
 };
 
 /// Top-level blocks a pipeline file may have. A stage with a block of its own adds it here.
 inline constexpr std::string_view pipeline_blocks[] = {
-    "version", "name", "sources", "destinations", "runtime", "stages", "datasets", "partition_key"};
+    "version", "name",     "sources",       "destinations", "runtime",
+    "stages",  "datasets", "partition_key", "event_time"};
 
 /// Reads the structure of a pipeline from a parsed document; errors go to `errors`.
 PipelineConfig parse_pipeline(const ConfigNode& root, ConfigErrors& errors);

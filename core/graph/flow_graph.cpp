@@ -1,5 +1,6 @@
 #include "core/graph/flow_graph.h"
 
+#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
@@ -16,25 +17,74 @@ unsigned worker_slot(std::size_t slots) noexcept {
     return static_cast<unsigned>(std::min<std::size_t>(static_cast<std::size_t>(index), slots - 1));
 }
 
+// Below this many messages a batch's shards run on one thread: a parallel_for costs more
+// than it saves on a small batch.
+constexpr std::size_t parallel_shards_min_batch = 32;
+
+// One batch through a section: each stage in turn, its shards in parallel when `parallel` and
+// the batch is large enough; `worker` gives the calling thread's scratch slot.
+template <typename WorkerOf>
+void run_section(const std::vector<AnyStage*>& section, Batch& batch, unsigned shards,
+                 bool parallel, WorkerOf worker) noexcept {
+    const auto run_shard = [&](AnyStage& stage, unsigned shard) noexcept {
+        StageContext ctx{worker(), stage.counters, shard, shards};
+        stage.process(batch, ctx);
+    };
+    for (AnyStage* stage : section) {
+        stage->begin_batch(batch);
+        if (!parallel || shards == 1 || batch.size() < parallel_shards_min_batch) {
+            for (unsigned shard = 0; shard < shards; ++shard) {
+                run_shard(*stage, shard);
+            }
+        } else {
+            tbb::parallel_for(0u, shards, [&](unsigned shard) { run_shard(*stage, shard); });
+        }
+    }
+    batch.merge_emitted();
+}
+
 }  // namespace
 
+void run_sharded_section(const std::vector<AnyStage*>& section, Batch& batch, unsigned worker,
+                         unsigned shards) {
+    run_section(section, batch, shards, false, [worker] { return worker; });
+}
+
 FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::size_t worker_slots,
-                     std::function<void(Batch*)> on_done)
+                     std::size_t shards, std::function<void(Batch*)> on_done)
     : on_done_(std::move(on_done)) {
     // Each stage is a function node; a keyed stage runs serially behind a sequencer of its
     // own, so it sees batches in dispatch order (per-key order for its state) while stateless
-    // stages around it stay parallel.
+    // stages around it stay parallel. A run of sharded stages becomes one section node.
+    const auto shard_count = static_cast<unsigned>(std::max<std::size_t>(1, shards));
     tbb::flow::sender<Batch*>* previous = nullptr;
-    for (const auto& stage : stages) {
-        AnyStage* s = stage.get();
-        const bool keyed = s->shape() == StageShape::keyed;
-        auto node = std::make_unique<StageNode>(
-            graph_, keyed ? tbb::flow::serial : tbb::flow::unlimited,
-            [s, worker_slots](Batch* batch) noexcept {
-                StageContext ctx{worker_slot(worker_slots), s->counters};
-                s->process(*batch, ctx);
-                return batch;
-            });
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        AnyStage* s = stages[i].get();
+        const bool sharded = s->shape() == StageShape::sharded;
+        const bool keyed = s->shape() == StageShape::keyed || sharded;
+        std::unique_ptr<StageNode> node;
+        if (sharded) {
+            std::vector<AnyStage*> section;
+            for (; i < stages.size() && stages[i]->shape() == StageShape::sharded; ++i) {
+                section.push_back(stages[i].get());
+            }
+            --i;
+            node = std::make_unique<StageNode>(
+                graph_, tbb::flow::serial,
+                [section, worker_slots, shard_count](Batch* batch) noexcept {
+                    run_section(section, *batch, shard_count, true,
+                                [worker_slots] { return worker_slot(worker_slots); });
+                    return batch;
+                });
+        } else {
+            node = std::make_unique<StageNode>(
+                graph_, keyed ? tbb::flow::serial : tbb::flow::unlimited,
+                [s, worker_slots](Batch* batch) noexcept {
+                    StageContext ctx{worker_slot(worker_slots), s->counters};
+                    s->process(*batch, ctx);
+                    return batch;
+                });
+        }
         tbb::flow::receiver<Batch*>* entry = node.get();
         if (keyed) {
             auto order = std::make_unique<tbb::flow::sequencer_node<Batch*>>(

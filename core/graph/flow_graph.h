@@ -5,10 +5,17 @@
 // Stateless stages are `unlimited` function nodes sharing one stage instance; batches may pass
 // each other there, so the sequencer restores dispatch order before the serial exit, which is
 // what keeps per-topic order end to end. A keyed stage (state per key) is a `serial` node
-// behind a sequencer of its own, so it sees every batch once, in dispatch order. Node bodies hold a
-// pointer to the stage, never state (TBB copies bodies). Built and waited on inside the engine's
-// task_arena; put() may be called from a thread outside the arena (it only spawns a task). Must be
-// destroyed inside that arena.
+// behind a sequencer of its own, so it sees every batch once, in dispatch order.
+//
+// A run of consecutive sharded stages is one section: a `serial` node behind its own sequencer
+// that, for each batch, runs every stage of the run in turn — begin_batch() on the node's
+// thread, then process() once per shard, the shards in parallel (tbb::parallel_for) — and
+// finally merges what the shards emitted into the batch. Each shard's state has one writer at a
+// time and sees its keys' messages in arrival order; no locks are taken.
+//
+// Node bodies hold a pointer to the stage, never state (TBB copies bodies). Built and waited
+// on inside the engine's task_arena; put() may be called from a thread outside the arena (it
+// only spawns a task). Must be destroyed inside that arena.
 #pragma once
 
 #include <oneapi/tbb/flow_graph.h>
@@ -25,8 +32,9 @@ namespace edgeflow {
 class FlowGraph {
 public:
     /// `on_done` runs serially, in sequence order, for each batch that leaves the last stage.
+    /// `shards` is the number of shards of the sharded stages (at least 1).
     FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::size_t worker_slots,
-              std::function<void(Batch*)> on_done);
+              std::size_t shards, std::function<void(Batch*)> on_done);
     ~FlowGraph();
 
     /// Hands a batch to the first stage. Sequences must be 0, 1, 2, ... with no gaps.
@@ -44,5 +52,10 @@ private:
     std::unique_ptr<tbb::flow::function_node<Batch*>> exit_;
     std::function<void(Batch*)> on_done_;
 };
+
+/// Runs one batch through a section of sharded stages, as the graph's section node does; for
+/// tests and benchmarks that drive stages without a graph. Shards run one after another.
+void run_sharded_section(const std::vector<AnyStage*>& section, Batch& batch, unsigned worker,
+                         unsigned shards);
 
 }  // namespace edgeflow

@@ -13,6 +13,9 @@ namespace edgeflow {
 namespace {
 
 constexpr std::int64_t idle_wait_us = 20'000;  // how long idle threads sleep between checks
+// How often an idle engine sends an empty batch through the stateful stages, so their timers
+// fire: the resolution of `stale` and of windows closing on processing time.
+constexpr auto tick_interval = std::chrono::milliseconds(100);
 
 std::size_t egress_batches(const PipelineConfig& config) {
     const auto batch = config.runtime.batch_size;
@@ -54,7 +57,10 @@ Engine::Engine(const PipelineConfig& config, std::vector<std::unique_ptr<AnyStag
       ingest_(config.runtime.ingest_queue.capacity + 256),
       ingest_space_(static_cast<ssize_t>(config.runtime.ingest_queue.capacity)),
       egress_(2 * total_batches(config) + 64),
-      egress_token_(egress_) {}
+      egress_token_(egress_),
+      has_sharded_stages_(std::any_of(stages_.begin(), stages_.end(), [](const auto& stage) {
+          return stage->shape() == StageShape::sharded;
+      })) {}
 
 Engine::~Engine() {
     if (started_) {
@@ -70,7 +76,9 @@ Status Engine::start() {
     messages_ = std::make_unique<MessagePool>(pool_size, config_.destinations.size());
     batch_storage_.reserve(batches);
     for (std::size_t i = 0; i < batches; ++i) {
-        batch_storage_.push_back(std::make_unique<Batch>(batch_size_));
+        batch_storage_.push_back(std::make_unique<Batch>(batch_size_, config_.destinations.size(),
+                                                         config_.effective_shards(),
+                                                         config_.runtime.max_emitted_per_batch));
         free_batches_.enqueue(batch_storage_.back().get());
     }
 
@@ -89,7 +97,7 @@ Status Engine::start() {
         tbb::global_control::max_allowed_parallelism, workers_ + 1);
     arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(workers_ + 1), 1);
     arena_->execute([&] {
-        graph_ = std::make_unique<FlowGraph>(stages_, workers_ + 1,
+        graph_ = std::make_unique<FlowGraph>(stages_, workers_ + 1, config_.effective_shards(),
                                              [this](Batch* batch) { on_graph_done(batch); });
     });
 
@@ -211,6 +219,7 @@ void Engine::give_back(Message* message) noexcept {
 void Engine::dispatch_loop() {
     moodycamel::ConsumerToken token(ingest_);
     Batch* batch = nullptr;
+    auto last_dispatch = std::chrono::steady_clock::now();
     while (true) {
         if (batch == nullptr && !free_batches_.wait_dequeue_timed(batch, idle_wait_us)) {
             continue;  // the graph and egress hold every batch: backpressure
@@ -223,8 +232,14 @@ void Engine::dispatch_loop() {
             if (last_round) {
                 break;
             }
-            continue;
+            // Stateful stages keep time even when nothing arrives (a device that went silent
+            // must still raise its stale event): an empty batch every tick_interval lets them.
+            const auto now = std::chrono::steady_clock::now();
+            if (!has_sharded_stages_ || now - last_dispatch < tick_interval) {
+                continue;
+            }
         }
+        last_dispatch = std::chrono::steady_clock::now();
         ingest_space_.signal(static_cast<ssize_t>(n));
         ingest_counters_.depth.add(-static_cast<std::int64_t>(n));
         batch->set_size(n);
@@ -263,7 +278,9 @@ void Engine::egress_loop() {
             sink->write(*batch);
         }
         for (Message* message : *batch) {
-            messages_->put(message);
+            if (!message->emitted) {  // emitted messages belong to the batch
+                messages_->put(message);
+            }
         }
         batch->clear();
         free_batches_.enqueue(batch);

@@ -111,6 +111,7 @@ private:
     std::atomic<bool> aborting_{false};
     std::atomic<std::int64_t> batches_in_flight_{0};
     std::uint64_t next_sequence_ = 0;
+    bool has_sharded_stages_ = false;
     std::chrono::steady_clock::time_point started_at_;
     std::chrono::steady_clock::time_point stopped_at_;
 };

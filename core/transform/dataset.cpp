@@ -114,6 +114,20 @@ void append_element(Record& out, std::string_view key, simdjson::dom::element e)
 
 }  // namespace
 
+Status parse_json_object(std::string_view text, Record& out) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (auto error = parser.parse(text.data(), text.size()).get(doc); error) {
+        return Status::error(simdjson::error_message(error));
+    }
+    if (!doc.is_object()) {
+        return Status::error("not a JSON object");
+    }
+    out.clear();
+    append_element(out, {}, doc);
+    return Status::ok();
+}
+
 Status Dataset::load(std::string_view text) {
     auto next = std::make_shared<Snapshot>();
     simdjson::dom::parser parser;

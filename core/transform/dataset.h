@@ -37,6 +37,9 @@ struct StringHash {
 /// give equal keys and different types never collide. False for missing values and containers.
 bool append_key(std::string& out, const expr::Value& value);
 
+/// Parses one JSON object into `out` (cleared first). Allocates: for loading, not per message.
+Status parse_json_object(std::string_view text, Record& out);
+
 class Dataset {
 public:
     struct Snapshot {

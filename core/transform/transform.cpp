@@ -316,7 +316,6 @@ struct Transform::Impl {
     void match_datasets(const Message& m, TransformScratch& s) noexcept;
     Value read(const Input& in, ValueRef node, const Message& m, TransformScratch& s) noexcept;
     ValueRef root_of(const Input& in, const Message& m, const TransformScratch& s) const noexcept;
-    Value metadata(const RulePath& p, const Message& m, expr::StringArena& arena) const noexcept;
     void enumerate(std::uint32_t rule_index, const Message& m, TransformScratch& s);
     bool write(const MapRule& rule, const TransformScratch::Match& match, const Value& v,
                Message& m, TransformScratch& s, std::string_view& why) noexcept;
@@ -777,43 +776,6 @@ Outcome Transform::apply(Message& message, TransformScratch& scratch) noexcept {
 
 // ---- Applying -----------------------------------------------------------------------------
 
-// Metadata values are copied into the arena: a later rule may write the same property (or
-// add one, growing the property list) while this value is still in use.
-Value Transform::Impl::metadata(const RulePath& p, const Message& m,
-                                expr::StringArena& arena) const noexcept {
-    std::string_view text;
-    switch (p.root) {
-        case PathRoot::topic:
-            return Value::of_string(m.topic);  // the input topic is never written
-        case PathRoot::content_type:
-            if (m.content_type.empty()) {
-                return Value::missing();
-            }
-            text = m.content_type;
-            break;
-        case PathRoot::user_property: {
-            bool found = false;
-            for (std::size_t i = 0; i < m.property_count && !found; ++i) {
-                if (m.properties[i].key == p.property) {
-                    text = m.properties[i].value;
-                    found = true;
-                }
-            }
-            if (!found) {
-                return Value::missing();
-            }
-            break;
-        }
-        default:
-            return Value::missing();
-    }
-    std::string_view copy;
-    if (!arena.concat(copy, text)) {
-        return Value::error("metadata value too large");
-    }
-    return Value::of_string(copy);
-}
-
 ValueRef Transform::Impl::root_of(const Input& in, const Message& m,
                                   const TransformScratch& s) const noexcept {
     if (in.binding >= 0) {
@@ -827,7 +789,7 @@ ValueRef Transform::Impl::root_of(const Input& in, const Message& m,
 // `? $last` and `??` fallbacks, remembering present values for `? $last`.
 Value Transform::Impl::read(const Input& in, ValueRef node, const Message& m,
                             TransformScratch& s) noexcept {
-    Value v = in.path.is_metadata() ? metadata(in.path, m, s.eval.arena) : Value::from(node);
+    Value v = in.path.is_metadata() ? read_metadata(in.path, m, s.eval.arena) : Value::from(node);
     if (in.last_slot != no_slot && !s.key_selected) {
         s.key_selected = true;
         select_key(m, s);
@@ -861,7 +823,7 @@ bool Transform::Impl::select_key(const Message& m, TransformScratch& s) noexcept
         s.key_values.clear();
         for (const Input& in : key_inputs) {
             s.key_values.push_back(in.path.is_metadata()
-                                       ? metadata(in.path, m, s.eval.arena)
+                                       ? read_metadata(in.path, m, s.eval.arena)
                                        : Value::from(in.path.resolve(m.record.root())));
         }
         const Value k =

@@ -33,6 +33,7 @@
 #include "core/expr/program.h"
 #include "core/message.h"
 #include "core/transform/dataset.h"
+#include "core/transform/formula.h"
 #include "core/transform/output_tree.h"
 #include "core/transform/rule_path.h"
 

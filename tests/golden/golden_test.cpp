@@ -265,3 +265,38 @@ TEST(GoldenDatasets, MissesAreCountedInTheSummary) {
     EXPECT_NE(run->out().find("dataset lookups without a match: 2"), std::string::npos)
         << run->out();
 }
+
+// A replay on the event clock gives the same events byte for byte whatever the batches and
+// workers: every stateful case is run again with batches of one message and a single worker
+// (the shards stay as the case sets them) and must write exactly its expected files.
+TEST(GoldenStateful, ReplayIsTheSameWhateverTheBatchesAndWorkers) {
+    for (const std::string& name : case_names()) {
+        if (!name.starts_with("stateful-")) {
+            continue;
+        }
+        SCOPED_TRACE(name);
+        const fs::path source = cases_dir / name;
+        TempDir work("golden-replay-" + name);
+        for (const auto& entry : fs::directory_iterator(source)) {
+            if (entry.is_regular_file()) {
+                fs::copy_file(entry.path(), fs::path(work.path()) / entry.path().filename());
+            }
+        }
+        std::string pipeline = read_file((source / "pipeline.yaml").string());
+        const auto runtime = pipeline.find("runtime: {");
+        ASSERT_NE(runtime, std::string::npos) << "a stateful case sets its runtime";
+        const auto shards = pipeline.find("shards: ", runtime);
+        ASSERT_NE(shards, std::string::npos);
+        const auto shards_end = pipeline.find_first_of(",}", shards);
+        pipeline.replace(runtime, pipeline.find('}', runtime) + 1 - runtime,
+                         "runtime: {workers: 1, batch_size: 1, " +
+                             pipeline.substr(shards, shards_end - shards) + "}");
+        write_text(work.file("pipeline.yaml"), pipeline);
+        run_to_end(work, std::chrono::seconds(30));
+        for (const auto& entry : fs::directory_iterator(source / "expected")) {
+            EXPECT_EQ(read_file(work.file("out/" + entry.path().filename().string())),
+                      read_file(entry.path().string()))
+                << entry.path().filename();
+        }
+    }
+}

@@ -227,8 +227,8 @@ TEST(PipelineConfig, RelativePipelineFileLeavesPathsAlone) {
 TEST(PipelineConfigErrors, UnknownTopLevelKey) {
     EXPECT_THAT(errors_with("sourcse: 1\n"),
                 ElementsAre("pipeline.yaml:6:1: sourcse: expected one of the keys of a pipeline "
-                            "file: datasets destinations name partition_key runtime sources stages "
-                            "version, found unknown key "
+                            "file: datasets destinations event_time name partition_key runtime "
+                            "sources stages version, found unknown key "
                             "\"sourcse\""));
 }
 
@@ -242,7 +242,8 @@ TEST(PipelineConfigErrors, UnknownRuntimeKey) {
     EXPECT_THAT(errors_with("runtime:\n  workers: 2\n  wrokers: 3\n"),
                 ElementsAre("pipeline.yaml:8:3: runtime.wrokers: expected one of the keys of "
                             "the runtime block: batch_size egress_queue ingest_queue "
-                            "max_in_flight_batches max_payload_bytes workers, found unknown key "
+                            "max_emitted_per_batch max_in_flight_batches max_payload_bytes "
+                            "shards workers, found unknown key "
                             "\"wrokers\""));
 }
 
@@ -519,8 +520,8 @@ colour: blue
                             "pipeline.yaml:7:15: runtime.batch_size: expected a whole number from "
                             "1 to 4096, found \"0\"",
                             "pipeline.yaml:8:1: colour: expected one of the keys of a pipeline "
-                            "file: datasets destinations name partition_key runtime sources stages "
-                            "version, found unknown key "
+                            "file: datasets destinations event_time name partition_key runtime "
+                            "sources stages version, found unknown key "
                             "\"colour\""));
 }
 
