@@ -133,7 +133,12 @@ int inprocess(const Args& args) {
         config.runtime.batch_size = std::stoull(std::string(*b));
     }
     auto dead_letters = std::make_shared<DeadLetterCounts>();
-    auto stages = build_stages(config, config.effective_workers() + 1, dead_letters, errors);
+    StageExtras extras;
+    auto stages =
+        build_stages(config, config.effective_workers() + 1, dead_letters, errors, &extras);
+    for (const std::size_t index : extras.emitted_only) {
+        config.destinations[index].emitted_only = true;
+    }
     if (!errors.empty()) {
         std::fputs(errors.to_string().c_str(), stderr);
         return 1;
@@ -163,6 +168,7 @@ int inprocess(const Args& args) {
     for (std::size_t i = 0; i < config.destinations.size(); ++i) {
         const auto& d = config.destinations[i];
         auto sink = std::make_unique<LatencySink>(d.name, i, d.dead_letter);
+        sink->set_emitted_only(d.emitted_only);
         sink_views.push_back(sink.get());
         sinks.push_back(std::move(sink));
     }
@@ -190,16 +196,24 @@ int inprocess(const Args& args) {
     const Status stopped = engine.stop();
     const std::uint64_t cpu_after = process_cpu_ns();
 
+    // Latency and delivery are measured on the first destination that is neither the
+    // dead-letter one nor reserved for emitted messages (the enriched messages, one per input).
+    // Messages the stages emit themselves (events) are counted, not timed: they have no
+    // scheduled time.
     LatencyHistogram latency;
-    std::uint64_t delivered = 0, dead = 0, last = 0;
+    std::uint64_t delivered = 0, dead = 0, emitted = 0, last = 0;
+    bool primary_seen = false;
     for (auto* sink : sink_views) {
         if (sink->is_dead_letter()) {
             dead += sink->received();
-            continue;
+        } else if (!primary_seen && !config.destinations[sink->index_in_pipeline()].emitted_only) {
+            primary_seen = true;
+            latency.merge(sink->latency());
+            delivered = sink->received();
+            last = sink->last_arrival_ns();
+        } else {
+            emitted += sink->received();
         }
-        latency.merge(sink->latency());
-        delivered += sink->received();
-        last = std::max(last, sink->last_arrival_ns());
     }
     const std::uint64_t sent = source_view->counters.received.load();
     const std::uint64_t first =
@@ -226,16 +240,18 @@ int inprocess(const Args& args) {
     std::printf(
         "{\"mode\":\"inprocess\",\"pipeline\":\"%.*s\",\"stages\":\"%s\",\"rate\":%.0f,"
         "\"workers\":%zu,\"batch\":%llu,\"sent\":%llu,\"delivered\":%llu,\"dead\":%llu,"
+        "\"emitted\":%llu,"
         "\"seconds\":%.3f,\"achieved\":%.0f,%s,\"recorded\":%llu,\"source_lag_p99_us\":%.1f,"
         "\"cpu_us_per_msg\":%.3f,\"source_cpu_us_per_msg\":%.3f,\"engine_cpu_us_per_msg\":%.3f,"
         "\"rss_mb\":%.1f,\"thread_cpu_us_per_msg\":%s,\"ok\":%s}\n",
         static_cast<int>(path->size()), path->data(), stage_list.c_str(), rate,
         config.effective_workers(), static_cast<unsigned long long>(config.runtime.batch_size),
         static_cast<unsigned long long>(sent), static_cast<unsigned long long>(delivered),
-        static_cast<unsigned long long>(dead), elapsed_s, achieved,
-        percentiles_json(latency).c_str(), static_cast<unsigned long long>(latency.count()),
-        us(source_view->lag().percentile(99)), cpu_us, source_cpu_us, cpu_us - source_cpu_us,
-        peak_rss_mb(), threads.c_str(), stopped && delivered + dead == sent ? "true" : "false");
+        static_cast<unsigned long long>(dead), static_cast<unsigned long long>(emitted), elapsed_s,
+        achieved, percentiles_json(latency).c_str(),
+        static_cast<unsigned long long>(latency.count()), us(source_view->lag().percentile(99)),
+        cpu_us, source_cpu_us, cpu_us - source_cpu_us, peak_rss_mb(), threads.c_str(),
+        stopped && delivered + dead == sent ? "true" : "false");
     return stopped ? 0 : 1;
 }
 

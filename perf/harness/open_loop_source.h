@@ -83,6 +83,7 @@ public:
 
     void record_from(std::uint64_t ns) noexcept { record_from_ns_ = ns; }
     bool is_dead_letter() const noexcept { return dead_letter(); }
+    std::size_t index_in_pipeline() const noexcept { return index(); }
     const LatencyHistogram& latency() const noexcept { return latency_; }
     std::uint64_t received() const noexcept { return received_.load(std::memory_order_acquire); }
     std::uint64_t last_arrival_ns() const noexcept { return last_ns_; }
