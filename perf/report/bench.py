@@ -383,7 +383,7 @@ class Bench:
     def inprocess_run(self, rate, workers, batch, seconds):
         return run_json([PERF, "inprocess", "-c", PIPELINE, "--rate", rate, "--seconds", seconds,
                          "--warmup", 1 if rate > 0 else 0.5, "--workers", workers,
-                         "--batch", batch], timeout=seconds * 4 + 60)
+                         "--batch", batch], timeout=seconds * 3 + 20)
 
     def plan_inprocess(self, progress):
         q = self.quick
@@ -394,8 +394,12 @@ class Bench:
         def peak(workers, batch):
             def fn():
                 r = self.inprocess_run(0, workers, batch, secs)
+                r.setdefault("workers", workers)
+                r.setdefault("batch", batch)
                 res["peak"].append(r)
                 self.save()
+                if "error" in r:
+                    return f"failed: {r['error']} (the engine did not finish the run)
                 return (f"{r.get('achieved', 0):,.0f} msg/s, engine CPU "
                         f"{r.get('engine_cpu_us_per_msg', 0):.2f} us/msg")
             return fn
