@@ -399,7 +399,7 @@ class Bench:
                 res["peak"].append(r)
                 self.save()
                 if "error" in r:
-                    return f"failed: {r['error']} (the engine did not finish the run)
+                    return f"failed: {r['error']} (the engine did not finish the run)"
                 return (f"{r.get('achieved', 0):,.0f} msg/s, engine CPU "
                         f"{r.get('engine_cpu_us_per_msg', 0):.2f} us/msg")
             return fn
