@@ -96,6 +96,10 @@ bool parse_message(Message& message, std::string_view document) {
 void set_rates(benchmark::State& state, std::size_t items_per_iteration,
                std::size_t bytes_per_iteration) {
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(items_per_iteration));
+    // ns per item, printed as a time (e.g. "152ns"): the inverse of items_per_second.
+    state.counters["per_item"] = benchmark::Counter(
+        static_cast<double>(items_per_iteration),
+        benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
     if (bytes_per_iteration > 0) {
         state.SetBytesProcessed(state.iterations() *
                                 static_cast<std::int64_t>(bytes_per_iteration));

@@ -1,0 +1,382 @@
+// edgeflow_perf: the in-process half of the end-to-end harness. Each command prints one JSON
+// object on stdout (scripts/bench collects them).
+//
+//   edgeflow_perf inprocess -c PIPELINE [--rate R] [--seconds S] [--warmup S] [--workers W]
+//                 [--batch B]
+//       Loads the pipeline as `edgeflow run` does (parse_pipeline, then build_stages: whatever
+//       stages the file lists run), replaces its sources by one OpenLoopSource releasing the
+//       reference workload at R messages/s (0: as fast as the engine takes them) and its
+//       destinations by LatencySinks, and reports latency from each message's scheduled time
+//       to its arrival at the sink, throughput, CPU per message and peak RSS.
+//   edgeflow_perf limits [--seconds S]
+//       The same messages through the limit loops: bare simdjson On-Demand, the hand-fused
+//       reference pipeline (full), and its stateless part (what the engine pipeline does now).
+//   edgeflow_perf dataset           the devices dataset (JSON Lines)
+//   edgeflow_perf sample [--count N]  the first N messages as JSON Lines envelopes
+#include <sys/resource.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/config/pipeline_config.h"
+#include "core/config/yaml_loader.h"
+#include "core/envelope.h"
+#include "core/runtime/engine.h"
+#include "perf/harness/fused.h"
+#include "perf/harness/histogram.h"
+#include "perf/harness/open_loop_source.h"
+#include "perf/harness/workload.h"
+#include "stages/registry.h"
+
+namespace edgeflow::perf {
+namespace {
+
+struct Args {
+    std::vector<std::string_view> items;
+    std::optional<std::string_view> get(std::string_view key) const {
+        for (std::size_t i = 0; i + 1 < items.size(); ++i) {
+            if (items[i] == key) {
+                return items[i + 1];
+            }
+        }
+        return std::nullopt;
+    }
+    double number(std::string_view key, double fallback) const {
+        const auto v = get(key);
+        return v ? std::stod(std::string(*v)) : fallback;
+    }
+};
+
+std::uint64_t process_cpu_ns() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto ns = [](const timeval& t) {
+        return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000 +
+               static_cast<std::uint64_t>(t.tv_usec) * 1000;
+    };
+    return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
+
+double peak_rss_mb() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) {
+            return std::stod(line.substr(6)) / 1024.0;
+        }
+    }
+    return 0.0;
+}
+
+// CPU time of each live thread of this process, summed by thread name, in ns (schedstat).
+std::map<std::string, std::uint64_t> thread_cpu_ns() {
+    std::map<std::string, std::uint64_t> by_name;
+    std::error_code error;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
+        std::ifstream comm(task.path() / "comm");
+        std::ifstream schedstat(task.path() / "schedstat");
+        std::string name;
+        std::uint64_t ns = 0;
+        if (std::getline(comm, name) && (schedstat >> ns)) {
+            by_name[name] += ns;
+        }
+    }
+    return by_name;
+}
+
+double us(std::uint64_t ns) {
+    return static_cast<double>(ns) / 1000.0;
+}
+
+std::string percentiles_json(const LatencyHistogram& h) {
+    char buffer[320];
+    std::snprintf(buffer, sizeof buffer,
+                  "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
+                  "\"max_us\":%.1f,\"mean_us\":%.1f",
+                  us(h.percentile(50)), us(h.percentile(90)), us(h.percentile(99)),
+                  us(h.percentile(99.9)), us(h.max()), h.mean() / 1000.0);
+    return buffer;
+}
+
+int inprocess(const Args& args) {
+    const auto path = args.get("-c");
+    if (!path) {
+        std::fputs("edgeflow_perf inprocess: -c PIPELINE is required\n", stderr);
+        return 2;
+    }
+    const double rate = args.number("--rate", 0);
+    const double seconds = args.number("--seconds", 5);
+    const double warmup = args.number("--warmup", 1);
+
+    ConfigErrors errors{std::string(*path)};
+    auto documents = load_yaml_documents_file(std::string(*path), errors);
+    if (!documents) {
+        std::fputs(errors.to_string().c_str(), stderr);
+        return 1;
+    }
+    PipelineConfig config = parse_pipeline(documents->front(), errors);
+    if (const auto w = args.get("--workers")) {
+        config.runtime.workers = std::stoull(std::string(*w));
+    }
+    if (const auto b = args.get("--batch")) {
+        config.runtime.batch_size = std::stoull(std::string(*b));
+    }
+    auto dead_letters = std::make_shared<DeadLetterCounts>();
+    StageExtras extras;
+    auto stages =
+        build_stages(config, config.effective_workers() + 1, dead_letters, errors, &extras);
+    for (const std::size_t index : extras.emitted_only) {
+        config.destinations[index].emitted_only = true;
+    }
+    if (!errors.empty()) {
+        std::fputs(errors.to_string().c_str(), stderr);
+        return 1;
+    }
+    std::string stage_list;
+    for (const auto& stage : stages) {
+        if (!stage_list.empty()) {
+            stage_list += ',';
+        }
+        stage_list += stage->kind();
+    }
+
+    const FactoryWorkload workload;
+    // At an unlimited rate the source stops after the run's duration instead of a count.
+    const auto count =
+        static_cast<std::uint64_t>(rate > 0 ? rate * (seconds + warmup) : 100'000'000.0);
+    auto source = std::make_unique<OpenLoopSource>("open_loop", workload, rate, count);
+    source->set_quantum(static_cast<std::uint64_t>(args.number("--quantum-us", 20) * 1000));
+    if (rate <= 0) {
+        source->set_duration(static_cast<std::uint64_t>((seconds + warmup) * 1e9));
+    }
+    OpenLoopSource* source_view = source.get();
+    std::vector<std::unique_ptr<Source>> sources;
+    sources.push_back(std::move(source));
+    std::vector<std::unique_ptr<Sink>> sinks;
+    std::vector<LatencySink*> sink_views;
+    for (std::size_t i = 0; i < config.destinations.size(); ++i) {
+        const auto& d = config.destinations[i];
+        auto sink = std::make_unique<LatencySink>(d.name, i, d.dead_letter);
+        sink->set_emitted_only(d.emitted_only);
+        sink_views.push_back(sink.get());
+        sinks.push_back(std::move(sink));
+    }
+
+    const std::uint64_t cpu_before = process_cpu_ns();
+    Engine engine(config, std::move(stages), std::move(sources), std::move(sinks), dead_letters);
+    if (auto status = engine.start(); !status) {
+        std::fprintf(stderr, "edgeflow_perf: cannot start: %s\n", status.message().c_str());
+        return 1;
+    }
+    const OpenLoopSchedule& schedule = source_view->schedule();
+    const std::uint64_t warm_until =
+        rate > 0 ? schedule.due_at(static_cast<std::uint64_t>(rate * warmup)) : 0;
+    for (auto* sink : sink_views) {
+        sink->record_from(warm_until);
+    }
+    const std::uint64_t wall_start = steady_now_ns();
+    const auto threads_at_start = thread_cpu_ns();
+    while (!engine.sources_exhausted()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // Read before stop(): the engine's threads are gone after it.
+    const auto threads_before = threads_at_start;
+    const auto threads_after = thread_cpu_ns();
+    const Status stopped = engine.stop();
+    const std::uint64_t cpu_after = process_cpu_ns();
+
+    // Latency and delivery are measured on the first destination that is neither the
+    // dead-letter one nor reserved for emitted messages (the enriched messages, one per input).
+    // Messages the stages emit themselves (events) are counted, not timed: they have no
+    // scheduled time.
+    LatencyHistogram latency;
+    std::uint64_t delivered = 0, dead = 0, emitted = 0, last = 0;
+    bool primary_seen = false;
+    for (auto* sink : sink_views) {
+        if (sink->is_dead_letter()) {
+            dead += sink->received();
+        } else if (!primary_seen && !config.destinations[sink->index_in_pipeline()].emitted_only) {
+            primary_seen = true;
+            latency.merge(sink->latency());
+            delivered = sink->received();
+            last = sink->last_arrival_ns();
+        } else {
+            emitted += sink->received();
+        }
+    }
+    const std::uint64_t sent = source_view->counters.received.load();
+    const std::uint64_t first =
+        rate > 0 ? schedule.start_ns() : std::max(schedule.start_ns(), wall_start);
+    const double elapsed_s = last > first ? static_cast<double>(last - first) / 1e9 : 0.0;
+    const double achieved = elapsed_s > 0 ? static_cast<double>(delivered + dead) / elapsed_s : 0;
+    const double cpu_us = static_cast<double>(cpu_after - cpu_before) / 1000.0 /
+                          static_cast<double>(std::max<std::uint64_t>(sent, 1));
+    const double source_cpu_us = static_cast<double>(source_view->cpu_ns()) / 1000.0 /
+                                 static_cast<double>(std::max<std::uint64_t>(sent, 1));
+    // Where the CPU went, per message, by thread name (oneTBB workers share one name).
+    std::string threads = "{";
+    for (const auto& [name, ns] : threads_after) {
+        const auto it = threads_before.find(name);
+        const std::uint64_t used = ns - (it == threads_before.end() ? 0 : std::min(ns, it->second));
+        char item[128];
+        std::snprintf(item, sizeof item, "%s\"%s\":%.3f", threads.size() > 1 ? "," : "",
+                      name.c_str(),
+                      static_cast<double>(used) / 1000.0 /
+                          static_cast<double>(std::max<std::uint64_t>(sent, 1)));
+        threads += item;
+    }
+    threads += '}';
+    std::printf(
+        "{\"mode\":\"inprocess\",\"pipeline\":\"%.*s\",\"stages\":\"%s\",\"rate\":%.0f,"
+        "\"workers\":%zu,\"batch\":%llu,\"sent\":%llu,\"delivered\":%llu,\"dead\":%llu,"
+        "\"emitted\":%llu,"
+        "\"seconds\":%.3f,\"achieved\":%.0f,%s,\"recorded\":%llu,\"source_lag_p99_us\":%.1f,"
+        "\"cpu_us_per_msg\":%.3f,\"source_cpu_us_per_msg\":%.3f,\"engine_cpu_us_per_msg\":%.3f,"
+        "\"rss_mb\":%.1f,\"thread_cpu_us_per_msg\":%s,\"ok\":%s}\n",
+        static_cast<int>(path->size()), path->data(), stage_list.c_str(), rate,
+        config.effective_workers(), static_cast<unsigned long long>(config.runtime.batch_size),
+        static_cast<unsigned long long>(sent), static_cast<unsigned long long>(delivered),
+        static_cast<unsigned long long>(dead), static_cast<unsigned long long>(emitted), elapsed_s,
+        achieved, percentiles_json(latency).c_str(),
+        static_cast<unsigned long long>(latency.count()), us(source_view->lag().percentile(99)),
+        cpu_us, source_cpu_us, cpu_us - source_cpu_us, peak_rss_mb(), threads.c_str(),
+        stopped && delivered + dead == sent ? "true" : "false");
+    return stopped ? 0 : 1;
+}
+
+// Messages rendered once, with simdjson padding, for the limit loops.
+struct Rendered {
+    explicit Rendered(const FactoryWorkload& workload, std::size_t count) {
+        topics.resize(count);
+        payloads.resize(count);
+        std::string topic, payload;
+        for (std::size_t i = 0; i < count; ++i) {
+            workload.render(i, 1'700'000'000'000'000'000ULL + i * 1000, topic, payload);
+            topics[i] = topic;
+            assign_padded(payloads[i], payload);
+        }
+    }
+    std::vector<std::string> topics;
+    std::vector<std::string> payloads;
+};
+
+template <typename Body>
+double measure_rate(const Rendered& messages, double seconds, Body&& body) {
+    using clock = std::chrono::steady_clock;
+    // Warm: one pass over a tenth of the messages.
+    for (std::size_t i = 0; i < messages.payloads.size() / 10; ++i) {
+        body(i);
+    }
+    const auto start = clock::now();
+    const auto end = start + std::chrono::duration<double>(seconds);
+    std::uint64_t n = 0;
+    std::size_t i = 0;
+    while (true) {
+        for (int k = 0; k < 1024; ++k) {
+            body(i);
+            ++n;
+            if (++i == messages.payloads.size()) {
+                i = 0;
+            }
+        }
+        if (clock::now() >= end) {
+            break;
+        }
+    }
+    return static_cast<double>(n) / std::chrono::duration<double>(clock::now() - start).count();
+}
+
+int limits(const Args& args) {
+    const double seconds = args.number("--seconds", 2);
+    const FactoryWorkload workload;
+    const Rendered messages(workload, 200'000);
+    std::uint64_t sink = 0;
+    SimdjsonLoop bare;
+    const double simdjson_rate = measure_rate(messages, seconds, [&](std::size_t i) {
+        const std::string& p = messages.payloads[i];
+        sink += bare.visit(p, p.capacity());
+    });
+    FusedPipeline stateless(workload, true);
+    const double stateless_rate = measure_rate(messages, seconds, [&](std::size_t i) {
+        const std::string& p = messages.payloads[i];
+        sink += stateless.process(messages.topics[i], p, p.capacity());
+    });
+    FusedPipeline full(workload, false);
+    const double full_rate = measure_rate(messages, seconds, [&](std::size_t i) {
+        const std::string& p = messages.payloads[i];
+        sink += full.process(messages.topics[i], p, p.capacity());
+    });
+    std::size_t bytes = 0;
+    for (const auto& p : messages.payloads) {
+        bytes += p.size();
+    }
+    std::printf(
+        "{\"mode\":\"limits\",\"simdjson_rate\":%.0f,\"fused_stateless_rate\":%.0f,"
+        "\"fused_full_rate\":%.0f,\"fused_events_per_msg\":%.4f,\"errors\":%llu,"
+        "\"mean_payload_bytes\":%.1f,\"check\":%llu}\n",
+        simdjson_rate, stateless_rate, full_rate,
+        static_cast<double>(full.events()) / (full_rate * seconds + 20'000.0),
+        static_cast<unsigned long long>(stateless.errors() + full.errors()),
+        static_cast<double>(bytes) / static_cast<double>(messages.payloads.size()),
+        static_cast<unsigned long long>(sink % 1000));
+    return stateless.errors() + full.errors() == 0 ? 0 : 1;
+}
+
+int dataset() {
+    std::fputs(FactoryWorkload().dataset_jsonl().c_str(), stdout);
+    return 0;
+}
+
+int sample(const Args& args) {
+    const auto count = static_cast<std::uint64_t>(args.number("--count", 100));
+    const FactoryWorkload workload;
+    std::string topic, payload, line;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        workload.render(i, 0, topic, payload);
+        line.assign("{\"topic\":\"").append(topic).append("\",\"payload\":");
+        line.append(payload).append("}\n");
+        std::fputs(line.c_str(), stdout);
+    }
+    return 0;
+}
+
+}  // namespace
+}  // namespace edgeflow::perf
+
+int main(int argc, char** argv) {
+    using namespace edgeflow::perf;
+    if (argc < 2) {
+        std::fputs("usage: edgeflow_perf inprocess|limits|dataset|sample [options]\n", stderr);
+        return 2;
+    }
+    Args args;
+    for (int i = 2; i < argc; ++i) {
+        args.items.emplace_back(argv[i]);
+    }
+    const std::string_view command = argv[1];
+    if (command == "inprocess") {
+        return inprocess(args);
+    }
+    if (command == "limits") {
+        return limits(args);
+    }
+    if (command == "dataset") {
+        return dataset();
+    }
+    if (command == "sample") {
+        return sample(args);
+    }
+    std::fprintf(stderr, "edgeflow_perf: unknown command %s\n", argv[1]);
+    return 2;
+}
