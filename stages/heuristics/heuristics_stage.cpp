@@ -71,6 +71,10 @@ bool EventBuilder::begin(Emit& emit, const RuleCommon& rule, std::string_view ke
 }
 
 void EventBuilder::finish(std::string_view more_topic, std::string_view traceparent) {
+    if (cause_ == nullptr) {
+        // A timer's event: its topic is the key's last one, so `{topic}` templates resolve.
+        message_->topic.assign(more_topic);
+    }
     Record& r = message_->record;
     r.close(values_);
     const auto topics = r.open_array("source_topics");
