@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <thread>
 
 #include "tests/support/mosquitto.h"
 #include "tests/support/mqtt_client.h"
@@ -75,8 +76,18 @@ TEST_F(LkvDurability, ValuesComeBackAfterSigkill) {
         ASSERT_TRUE(
             publisher.publish("plant/d1/telemetry", R"({"deviceId":"d1","temp":21.5,"hum":40})"));
         ASSERT_TRUE(publisher.publish("plant/d2/telemetry", R"({"deviceId":"d2","temp":30})"));
-        ASSERT_TRUE(snapshots.wait_for(2, 15s)) << engine->err();
-        const auto written = snapshots.messages();
+        // Both snapshots (the subscription also sees the start-up read-back's own marker).
+        const auto deadline = std::chrono::steady_clock::now() + 15s;
+        std::vector<edgeflow::test::Received> written;
+        while (std::chrono::steady_clock::now() < deadline) {
+            written = snapshots.messages();
+            if (!payload_of(written, "edgeflow/lkv/test/d1").empty() &&
+                !payload_of(written, "edgeflow/lkv/test/d2").empty()) {
+                break;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        ASSERT_NE(payload_of(written, "edgeflow/lkv/test/d2"), "") << engine->err();
         const std::string d1 = payload_of(written, "edgeflow/lkv/test/d1");
         EXPECT_NE(d1.find(R"("key":"d1")"), std::string::npos) << d1;
         EXPECT_NE(d1.find(R"("temp":{"value":21.5)"), std::string::npos) << d1;
