@@ -16,6 +16,8 @@
 
 #include "core/batch.h"
 #include "core/counters.h"
+#include "core/metrics/histogram.h"
+#include "core/metrics/metrics_writer.h"
 
 namespace edgeflow {
 
@@ -47,7 +49,17 @@ public:
     /// What the stage holds beyond its counters, for the run summary (read after the graph
     /// stopped); empty when nothing.
     virtual std::string state() const { return {}; }
+    /// Adds what the stage holds to a `/metrics` scrape (key counts, events by rule...), beyond
+    /// the counters and latency the engine exports for every stage. Called from the HTTP
+    /// thread while the graph runs: read only atomics or data guarded for it. `stage` is the
+    /// label value the engine uses for this stage's own metrics.
+    virtual void metrics(MetricsWriter& writer, std::string_view stage) const {
+        static_cast<void>(writer);
+        static_cast<void>(stage);
+    }
     StageCounters counters;
+    /// Time process() took per batch, recorded by the graph.
+    LatencyHistogram batch_latency;
 };
 
 template <Stage S>
@@ -69,6 +81,11 @@ public:
             return stage_.state();
         } else {
             return {};
+        }
+    }
+    void metrics(MetricsWriter& writer, std::string_view stage) const override {
+        if constexpr (requires(const S& s) { s.metrics(writer, stage); }) {
+            stage_.metrics(writer, stage);
         }
     }
     S& stage() noexcept { return stage_; }

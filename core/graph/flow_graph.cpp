@@ -32,7 +32,9 @@ FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::
             graph_, keyed ? tbb::flow::serial : tbb::flow::unlimited,
             [s, worker_slots](Batch* batch) noexcept {
                 StageContext ctx{worker_slot(worker_slots), s->counters};
+                const std::uint64_t started = steady_now_ns();
                 s->process(*batch, ctx);
+                s->batch_latency.record(steady_now_ns() - started);
                 return batch;
             });
         tbb::flow::receiver<Batch*>* entry = node.get();
