@@ -10,7 +10,8 @@
 namespace edgeflow::app {
 
 std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigErrors& errors,
-                                            std::string_view endpoints_file) {
+                                            std::string_view endpoints_file,
+                                            const RuntimeConfig* runtime) {
     auto documents = load_yaml_documents_file(path, errors);
     if (!documents) {
         return std::nullopt;
@@ -53,6 +54,9 @@ std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigError
         root = std::move(documents->front());
     }
     loaded.config = parse_pipeline(root, errors);
+    if (runtime != nullptr) {
+        loaded.config.runtime = *runtime;
+    }
     loaded.dead_letters = std::make_shared<DeadLetterCounts>();
     transform::DatasetRegistry datasets;
     loaded.stages = build_stages(loaded.config, loaded.config.effective_workers() + 1,
