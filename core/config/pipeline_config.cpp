@@ -233,7 +233,8 @@ void parse_cpu_spec(const ConfigNode& node, CpuSpec& out, ConfigErrors& errors) 
         text = node.scalar;
     } else if (node.is_sequence() && !node.items.empty()) {
         for (const auto& item : node.items) {
-            if (!item.is_scalar() || item.scalar.find(',') != std::string::npos) {
+            if (!item.is_scalar() || item.scalar.find(',') != std::string::npos ||
+                !parse_cpu_list(item.scalar)) {
                 errors.add(item, "a CPU number or a range such as 2-3");
                 return;
             }
