@@ -18,6 +18,7 @@
 #include "core/counters.h"
 #include "core/metrics/histogram.h"
 #include "core/metrics/metrics_writer.h"
+#include "core/runtime/readiness.h"
 
 namespace edgeflow {
 
@@ -57,6 +58,10 @@ public:
         static_cast<void>(writer);
         static_cast<void>(stage);
     }
+    /// Adds the conditions this stage needs before the pipeline is ready (state restored...),
+    /// keeping the pointers Readiness::add returns to set them from any thread. Called once by
+    /// `edgeflow run`, before the engine starts.
+    virtual void add_readiness(Readiness& readiness) { static_cast<void>(readiness); }
     StageCounters counters;
     /// Time process() took per batch, recorded by the graph.
     LatencyHistogram batch_latency;
@@ -86,6 +91,11 @@ public:
     void metrics(MetricsWriter& writer, std::string_view stage) const override {
         if constexpr (requires(const S& s) { s.metrics(writer, stage); }) {
             stage_.metrics(writer, stage);
+        }
+    }
+    void add_readiness(Readiness& readiness) override {
+        if constexpr (requires(S & s) { s.add_readiness(readiness); }) {
+            stage_.add_readiness(readiness);
         }
     }
     S& stage() noexcept { return stage_; }

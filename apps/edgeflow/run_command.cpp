@@ -108,6 +108,9 @@ int run_command(std::span<const std::string_view> args) {
     for (auto& feed : loaded->dataset_feeds) {
         feed->add_readiness(readiness);
     }
+    for (auto& stage : loaded->stages) {
+        stage->add_readiness(readiness);
+    }
     for (auto& source : loaded->sources) {
         source->add_readiness(readiness);
     }
