@@ -289,11 +289,11 @@ void Engine::dispatch_loop() {
         }
         const bool last_round = sources_stopped_.load(std::memory_order_acquire);
         std::size_t n = ingest_.try_dequeue_bulk(token, batch->data(), batch->capacity());
-        if (n == 0 && spin_until([&] {
-                n = ingest_.try_dequeue_bulk(token, batch->data(), batch->capacity());
-                return n != 0;
-            })) {
-        } else if (n == 0) {
+        const auto take = [&] {
+            n = ingest_.try_dequeue_bulk(token, batch->data(), batch->capacity());
+            return n != 0;
+        };
+        if (n == 0 && !spin_until(take)) {
             n = ingest_.wait_dequeue_bulk_timed(token, batch->data(), batch->capacity(),
                                                 idle_wait_us);
         }

@@ -51,8 +51,9 @@ struct Pipeline {
     std::unique_ptr<Engine> engine;
 };
 
-/// An engine over a looping file source and a null destination, with `runtime` as its block.
-Status build(Pipeline& p, const std::string& runtime) {
+/// An engine over a file source of 100 messages (looping at 20000/s unless `once`) and a null
+/// destination, with `runtime` as its block.
+Status build(Pipeline& p, const std::string& runtime, bool once = false) {
     p.dir = (std::filesystem::temp_directory_path() /
              ("edgeflow-pinning-" + std::to_string(::getpid())))
                 .string();
@@ -65,12 +66,11 @@ Status build(Pipeline& p, const std::string& runtime) {
     }
     const std::string file = p.dir + "/pipeline.yaml";
     ConfigErrors errors(file);
-    auto root = load_yaml_text("sources:\n  - kind: file\n    path: " + p.dir +
-                                   "/in.jsonl\n    loop: true\n    rate: 20000\n"
-                                   "destinations:\n  - kind: null\n"
-                                   "runtime:\n" +
-                                   runtime,
-                               errors);
+    auto root =
+        load_yaml_text("sources:\n  - kind: file\n    path: " + p.dir +
+                           (once ? "/in.jsonl\n" : "/in.jsonl\n    loop: true\n    rate: 20000\n") +
+                           "destinations:\n  - kind: null\n" + "runtime:\n" + runtime,
+                       errors);
     if (!root) {
         return Status::error(errors.to_string());
     }
@@ -150,6 +150,23 @@ TEST(Pinning, UnpinnedWorkersFloatOverTheirCpus) {
     }
     ASSERT_TRUE(p.engine->stop());
     std::filesystem::remove_all(p.dir);
+}
+
+// Spinning and yielding threads still deliver every message and stop.
+TEST(Idle, EveryStrategyDeliversEverything) {
+    for (const char* idle : {"spin", "yield", "block"}) {
+        Pipeline p;
+        ASSERT_TRUE(build(p, std::string("  idle: ") + idle + "\n  spin_us: 200\n", true)) << idle;
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!p.engine->sources_exhausted() && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(5ms);
+        }
+        ASSERT_TRUE(p.engine->sources_exhausted()) << idle;
+        ASSERT_TRUE(p.engine->stop()) << idle;
+        EXPECT_EQ(load(p.engine->sinks().front()->counters.written), 100u) << idle;
+        EXPECT_EQ(p.engine->end_to_end_latency().count, 100u) << idle;
+        std::filesystem::remove_all(p.dir);
+    }
 }
 
 TEST(Pinning, CpuOutsideTheAllowedSetFailsStartUp) {
