@@ -146,6 +146,9 @@ void MqttConnection::stop() {
         thread_.join();
     }
     set_connected(false);
+    // Stopped for good: the conditions may be gone by the time a later stop() runs.
+    ready_connected_ = nullptr;
+    ready_subscribed_ = nullptr;
 }
 
 std::string MqttConnection::state() const {

@@ -63,7 +63,7 @@ public:
 
     /// Conditions this connection keeps up to date: `connected` while the broker accepted it
     /// (and on_connected succeeded), `subscribed` once on_connected subscribed. Either may be
-    /// null. Set before start().
+    /// null. Set before start(); they are not touched after the first stop().
     void set_readiness(ReadinessCondition* connected, ReadinessCondition* subscribed) noexcept {
         ready_connected_ = connected;
         ready_subscribed_ = subscribed;

@@ -79,6 +79,8 @@ int run_command(std::span<const std::string_view> args) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+    // Outlives everything that sets its conditions (the loaded pipeline included).
+    Readiness readiness;
     const std::string path(options.config);
     ConfigErrors errors(path);
     auto loaded = load_pipeline(path, errors, options.endpoints);
@@ -103,7 +105,6 @@ int run_command(std::span<const std::string_view> args) {
         return 1;
     }
 
-    Readiness readiness;
     ReadinessCondition* running = readiness.add("engine/running");
     for (auto& feed : loaded->dataset_feeds) {
         feed->add_readiness(readiness);
