@@ -6,6 +6,7 @@
 #include "apps/edgeflow/commands.h"
 #include "apps/edgeflow/http_endpoint.h"
 #include "apps/edgeflow/pipeline_loader.h"
+#include "apps/edgeflow/scheduler_guard.h"
 #include "core/log.h"
 #include "core/runtime/engine.h"
 #include "core/runtime/readiness.h"
@@ -79,6 +80,8 @@ int run_command(std::span<const std::string_view> args) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+    // Destroyed last: waits for the engine's worker threads to end.
+    const SchedulerGuard scheduler;
     // Outlives everything that sets its conditions (the loaded pipeline included).
     Readiness readiness;
     const std::string path(options.config);

@@ -11,6 +11,7 @@
 #include "apps/edgeflow/commands.h"
 #include "apps/edgeflow/output_diff.h"
 #include "apps/edgeflow/pipeline_loader.h"
+#include "apps/edgeflow/scheduler_guard.h"
 #include "core/log.h"
 #include "core/runtime/engine.h"
 #include "io/file_source.h"
@@ -251,6 +252,7 @@ int test_command(std::span<const std::string_view> args) {
         sinks.push_back(std::move(sink));
     }
 
+    const SchedulerGuard scheduler;  // destroyed after the engine: waits for its workers
     Engine engine(config, std::move(loaded->stages), std::move(sources), std::move(sinks),
                   loaded->dead_letters);
     if (auto status = engine.start(); !status) {

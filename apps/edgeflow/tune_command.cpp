@@ -11,6 +11,7 @@
 
 #include "apps/edgeflow/commands.h"
 #include "apps/edgeflow/pipeline_loader.h"
+#include "apps/edgeflow/scheduler_guard.h"
 #include "core/log.h"
 #include "core/runtime/cpu_layout.h"
 #include "core/runtime/engine.h"
@@ -515,6 +516,7 @@ int tune_command(std::span<const std::string_view> args) {
                  format_duration(options.seconds * static_cast<double>(sweep.size())).c_str());
 
     std::vector<Measured> results;
+    const SchedulerGuard scheduler;  // waits for the engines' workers when tune returns
     const auto started = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < sweep.size(); ++i) {
         const Setting& setting = sweep[i];
