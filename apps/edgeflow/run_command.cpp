@@ -6,10 +6,10 @@
 #include "apps/edgeflow/commands.h"
 #include "apps/edgeflow/http_endpoint.h"
 #include "apps/edgeflow/pipeline_loader.h"
-#include "apps/edgeflow/scheduler_guard.h"
 #include "core/log.h"
 #include "core/runtime/engine.h"
 #include "core/runtime/readiness.h"
+#include "core/runtime/scheduler_guard.h"
 #include "core/runtime/thread_placement.h"
 
 namespace edgeflow::app {

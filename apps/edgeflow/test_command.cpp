@@ -11,9 +11,9 @@
 #include "apps/edgeflow/commands.h"
 #include "apps/edgeflow/output_diff.h"
 #include "apps/edgeflow/pipeline_loader.h"
-#include "apps/edgeflow/scheduler_guard.h"
 #include "core/log.h"
 #include "core/runtime/engine.h"
+#include "core/runtime/scheduler_guard.h"
 #include "io/file_source.h"
 
 namespace edgeflow::app {

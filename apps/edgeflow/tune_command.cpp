@@ -11,10 +11,10 @@
 
 #include "apps/edgeflow/commands.h"
 #include "apps/edgeflow/pipeline_loader.h"
-#include "apps/edgeflow/scheduler_guard.h"
 #include "core/log.h"
 #include "core/runtime/cpu_layout.h"
 #include "core/runtime/engine.h"
+#include "core/runtime/scheduler_guard.h"
 #include "io/file_sink.h"
 #include "io/file_source.h"
 

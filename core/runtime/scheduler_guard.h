@@ -5,13 +5,14 @@
 // ends. Declared before the engines of a command (so it is destroyed after them), it lets every
 // worker finish and free what it holds before the process exits. Create it after the command
 // has set its signal mask: attaching may start the library's threads, which inherit the mask.
+// A test program that runs engines holds one for its whole run (a global test environment).
 #pragma once
 
 #include <oneapi/tbb/global_control.h>
 
 #include <new>
 
-namespace edgeflow::app {
+namespace edgeflow {
 
 class SchedulerGuard {
 public:
@@ -24,4 +25,4 @@ private:
     tbb::task_scheduler_handle handle_;
 };
 
-}  // namespace edgeflow::app
+}  // namespace edgeflow
