@@ -11,6 +11,8 @@ pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)   # libmosqui
 # The rule language's regular expressions. 10.41 is the first release that keeps backtracking
 # memory in the reusable match data block, which is what makes matching allocation-free.
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8>=10.41)  # libpcre2-dev
+# The HTTP endpoint of `edgeflow run` (/metrics, /healthz, /readyz) and the tests' client.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)      # libcpp-httplib-dev
 
 # libconcurrentqueue-dev ships headers only, without a CMake package.
 find_path(CONCURRENTQUEUE_INCLUDE_DIR concurrentqueue/concurrentqueue.h REQUIRED)

@@ -14,6 +14,8 @@
 #include "core/batch.h"
 #include "core/counters.h"
 #include "core/message.h"
+#include "core/metrics/metrics_writer.h"
+#include "core/runtime/readiness.h"
 #include "core/status.h"
 
 namespace edgeflow {
@@ -53,6 +55,11 @@ public:
     virtual bool exhausted() const noexcept = 0;
     /// One line for the summary, e.g. "connected" or "eof after 500 lines".
     virtual std::string state() const { return {}; }
+    /// Adds the conditions this source needs before the pipeline is ready (an MQTT source:
+    /// connected, subscribed) and keeps them up to date. Called once, before start().
+    virtual void add_readiness(Readiness& readiness) { static_cast<void>(readiness); }
+    /// Adds kind-specific metrics (connection state...) to a scrape, from the HTTP thread.
+    virtual void metrics(MetricsWriter& writer) const { static_cast<void>(writer); }
 
     SourceCounters counters;
 
@@ -91,6 +98,12 @@ public:
     /// Flushes and closes, waiting for acknowledgements still outstanding.
     virtual Status close() = 0;
     virtual std::string state() const { return {}; }
+    /// Adds the conditions this destination needs before the pipeline is ready (an MQTT
+    /// destination: connected). Called once, before start().
+    virtual void add_readiness(Readiness& readiness) { static_cast<void>(readiness); }
+    /// Adds kind-specific metrics (connection state, publishes in flight) to a scrape, from
+    /// the HTTP thread.
+    virtual void metrics(MetricsWriter& writer) const { static_cast<void>(writer); }
 
     /// Reserves this destination for what stages emit to it (events, LKV snapshots).
     void set_emitted_only(bool emitted_only) noexcept { emitted_only_ = emitted_only; }

@@ -16,6 +16,9 @@
 
 #include "core/batch.h"
 #include "core/counters.h"
+#include "core/metrics/histogram.h"
+#include "core/metrics/metrics_writer.h"
+#include "core/runtime/readiness.h"
 
 namespace edgeflow {
 
@@ -65,7 +68,21 @@ public:
     /// What the stage holds beyond its counters, for the run summary (read after the graph
     /// stopped); empty when nothing.
     virtual std::string state() const { return {}; }
+    /// Adds what the stage holds to a `/metrics` scrape (key counts, events by rule...), beyond
+    /// the counters and latency the engine exports for every stage. Called from the HTTP
+    /// thread while the graph runs: read only atomics or data guarded for it. `stage` is the
+    /// label value the engine uses for this stage's own metrics.
+    virtual void metrics(MetricsWriter& writer, std::string_view stage) const {
+        static_cast<void>(writer);
+        static_cast<void>(stage);
+    }
+    /// Adds the conditions this stage needs before the pipeline is ready (state restored...),
+    /// keeping the pointers Readiness::add returns to set them from any thread. Called once by
+    /// `edgeflow run`, before the engine starts.
+    virtual void add_readiness(Readiness& readiness) { static_cast<void>(readiness); }
     StageCounters counters;
+    /// Time process() took per batch, recorded by the graph.
+    LatencyHistogram batch_latency;
 };
 
 template <Stage S>
@@ -97,6 +114,16 @@ public:
             return stage_.state();
         } else {
             return {};
+        }
+    }
+    void metrics(MetricsWriter& writer, std::string_view stage) const override {
+        if constexpr (requires(const S& s) { s.metrics(writer, stage); }) {
+            stage_.metrics(writer, stage);
+        }
+    }
+    void add_readiness(Readiness& readiness) override {
+        if constexpr (requires(S & s) { s.add_readiness(readiness); }) {
+            stage_.add_readiness(readiness);
         }
     }
     S& stage() noexcept { return stage_; }

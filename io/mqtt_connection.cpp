@@ -145,7 +145,10 @@ void MqttConnection::stop() {
     if (thread_.joinable()) {
         thread_.join();
     }
-    connected_ = false;
+    set_connected(false);
+    // Stopped for good: the conditions may be gone by the time a later stop() runs.
+    ready_connected_ = nullptr;
+    ready_subscribed_ = nullptr;
 }
 
 std::string MqttConnection::state() const {
@@ -243,12 +246,25 @@ void MqttConnection::wait_backoff(std::chrono::milliseconds delay) {
     wake_.wait_for(lock, delay, [this] { return stopping_.load(); });
 }
 
+void MqttConnection::set_connected(bool connected) noexcept {
+    connected_.store(connected, std::memory_order_release);
+    if (ready_connected_ != nullptr) {
+        ready_connected_->set(connected);
+    }
+    if (!connected) {
+        subscribed_.store(false, std::memory_order_release);
+        if (ready_subscribed_ != nullptr) {
+            ready_subscribed_->set(false);
+        }
+    }
+}
+
 void MqttConnection::mark_lost(const std::string& cause) {
     {
         std::lock_guard lock(mutex_);
         lost_at_ = std::chrono::steady_clock::now();
     }
-    connected_.store(false, std::memory_order_release);
+    set_connected(false);
     disconnects_.fetch_add(1, std::memory_order_relaxed);
     log_warn("mqtt",
              owner_ + ": connection to " + config_.broker + " lost: " + cause + "; reconnecting");
@@ -280,7 +296,7 @@ void MqttConnection::run() {
             continue;
         }
         const bool again = ever_connected_.exchange(true);
-        connected_.store(true, std::memory_order_release);
+        set_connected(true);
         if (again) {
             reconnects_.fetch_add(1, std::memory_order_relaxed);
             std::chrono::steady_clock::duration outage;
@@ -313,7 +329,7 @@ void MqttConnection::run() {
         for (int i = 0; i < 10 && mosquitto_loop(client_, 10, 1) == MOSQ_ERR_SUCCESS; ++i) {
         }
     }
-    connected_ = false;
+    set_connected(false);
 }
 
 Status MqttConnection::subscribe(const std::vector<std::string>& filters, int qos) {
@@ -338,6 +354,10 @@ Status MqttConnection::subscribe(const std::vector<std::string>& filters, int qo
             return Status::error("the broker refused the subscription to '" + filters[i] +
                                  "' (reason code " + std::to_string(granted_[i]) + ")");
         }
+    }
+    subscribed_.store(true, std::memory_order_release);
+    if (ready_subscribed_ != nullptr) {
+        ready_subscribed_->set(true);
     }
     std::string text;
     for (const auto& f : filters) {

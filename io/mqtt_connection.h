@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/runtime/readiness.h"
 #include "core/status.h"
 #include "io/mqtt_config.h"
 
@@ -59,6 +60,16 @@ public:
     ~MqttConnection();
     MqttConnection(const MqttConnection&) = delete;
     MqttConnection& operator=(const MqttConnection&) = delete;
+
+    /// Conditions this connection keeps up to date: `connected` while the broker accepted it
+    /// (and on_connected succeeded), `subscribed` once on_connected subscribed. Either may be
+    /// null. Set before start(); they are not touched after the first stop().
+    void set_readiness(ReadinessCondition* connected, ReadinessCondition* subscribed) noexcept {
+        ready_connected_ = connected;
+        ready_subscribed_ = subscribed;
+    }
+    /// Whether the last subscribe() on the current connection succeeded.
+    bool subscribed() const noexcept { return subscribed_.load(std::memory_order_acquire); }
 
     /// Creates the client and starts the connection's thread. Fails only on local problems
     /// (bad URI, unreadable TLS files); an unreachable broker is retried, not an error.
@@ -95,6 +106,7 @@ private:
     bool loop_until(const std::atomic<bool>& done, std::chrono::milliseconds timeout);
     void wait_backoff(std::chrono::milliseconds delay);
     void mark_lost(const std::string& cause);
+    void set_connected(bool connected) noexcept;
 
     static void on_connect(mosquitto* client, void* self, int rc, int flags,
                            const mqtt5__property* properties);
@@ -119,6 +131,9 @@ private:
     std::atomic<bool> stopping_{false};
     std::atomic<bool> connected_{false};
     std::atomic<bool> ever_connected_{false};
+    std::atomic<bool> subscribed_{false};
+    ReadinessCondition* ready_connected_ = nullptr;
+    ReadinessCondition* ready_subscribed_ = nullptr;
 
     // Handshake state, touched by the connection's thread only (callbacks run on it).
     std::atomic<bool> connack_{false};

@@ -63,6 +63,9 @@ void MqttDatasetFeed::on_message(const mosquitto_message& message, const mqtt5__
     {
         std::lock_guard lock(mutex_);
         loads_.fetch_add(1, std::memory_order_relaxed);
+        if (ready_loaded_ != nullptr) {
+            ready_loaded_->set(true);
+        }
     }
     loaded_.notify_all();
 }

@@ -32,6 +32,15 @@ public:
                     std::uint64_t load_timeout_ms);
     ~MqttDatasetFeed() override;
 
+    /// Adds `dataset/NAME/loaded` (true from the first load on) and the connection's
+    /// `connected` and `subscribed` conditions. Call before start().
+    void add_readiness(Readiness& readiness) {
+        const std::string prefix = "dataset/" + name() + "/";
+        ready_loaded_ = readiness.add(prefix + "loaded");
+        connection_.set_readiness(readiness.add(prefix + "connected"),
+                                  readiness.add(prefix + "subscribed"));
+    }
+
     /// Connects, subscribes and waits (bounded) for the first load.
     Status start();
     void stop() noexcept;
@@ -55,6 +64,7 @@ private:
     std::mutex mutex_;
     std::condition_variable loaded_;
     bool stopped_ = false;
+    ReadinessCondition* ready_loaded_ = nullptr;
 };
 
 }  // namespace edgeflow

@@ -33,6 +33,22 @@ std::string MqttSink::state() const {
     return connection_.state() + ", " + std::to_string(inflight_.load()) + " awaiting PUBACK";
 }
 
+void MqttSink::add_readiness(Readiness& readiness) {
+    connection_.set_readiness(readiness.add("destination/" + name() + "/connected"), nullptr);
+}
+
+void MqttSink::metrics(MetricsWriter& writer) const {
+    const MetricsWriter::Labels labels = {{"endpoint", name()}, {"role", "destination"}};
+    writer.gauge("edgeflow_mqtt_connected", "1 while the MQTT connection is up", labels,
+                 connection_.connected() ? 1 : 0);
+    writer.gauge("edgeflow_mqtt_in_flight", "QoS 1 publishes awaiting their PUBACK",
+                 {{"endpoint", name()}}, static_cast<double>(inflight_.load()));
+    writer.counter("edgeflow_mqtt_disconnects_total", "MQTT connections lost", labels,
+                   static_cast<double>(load(counters.disconnects)));
+    writer.counter("edgeflow_mqtt_reconnects_total", "MQTT connections made again after a loss",
+                   labels, static_cast<double>(load(counters.reconnects)));
+}
+
 void MqttSink::log_failure(const std::string& text) noexcept {
     // The first ten are logged; all are counted.
     if (failures_logged_.fetch_add(1, std::memory_order_relaxed) < 10) {

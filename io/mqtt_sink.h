@@ -29,6 +29,9 @@ public:
     void write(const Batch& batch) noexcept override;
     Status close() override;
     std::string state() const override;
+    /// `destination/NAME/connected`.
+    void add_readiness(Readiness& readiness) override;
+    void metrics(MetricsWriter& writer) const override;
 
 private:
     bool wait_until_writable() noexcept;

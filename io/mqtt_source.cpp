@@ -30,6 +30,23 @@ void MqttSource::stop() noexcept {
     }
 }
 
+void MqttSource::add_readiness(Readiness& readiness) {
+    connection_.set_readiness(readiness.add("source/" + name() + "/connected"),
+                              readiness.add("source/" + name() + "/subscribed"));
+}
+
+void MqttSource::metrics(MetricsWriter& writer) const {
+    const MetricsWriter::Labels labels = {{"endpoint", name()}, {"role", "source"}};
+    writer.gauge("edgeflow_mqtt_connected", "1 while the MQTT connection is up", labels,
+                 connection_.connected() ? 1 : 0);
+    writer.gauge("edgeflow_mqtt_subscribed", "1 while an MQTT source's subscriptions hold",
+                 {{"endpoint", name()}}, connection_.subscribed() ? 1 : 0);
+    writer.counter("edgeflow_mqtt_disconnects_total", "MQTT connections lost", labels,
+                   static_cast<double>(load(counters.disconnects)));
+    writer.counter("edgeflow_mqtt_reconnects_total", "MQTT connections made again after a loss",
+                   labels, static_cast<double>(load(counters.reconnects)));
+}
+
 Status MqttSource::on_connected(MqttConnection& connection) {
     return connection.subscribe(connection.config().topics, connection.config().qos);
 }

@@ -27,6 +27,9 @@ public:
     bool finite() const noexcept override { return false; }
     bool exhausted() const noexcept override { return false; }
     std::string state() const override { return connection_.state(); }
+    /// `source/NAME/connected` and `source/NAME/subscribed`.
+    void add_readiness(Readiness& readiness) override;
+    void metrics(MetricsWriter& writer) const override;
 
 private:
     // MqttHandler, on the connection's thread

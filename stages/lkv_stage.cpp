@@ -2,6 +2,8 @@
 
 #include "stages/partition_stage.h"
 
+#include <atomic>
+
 #include "core/config/map_reader.h"
 #include "core/log.h"
 #include "core/text/datetime.h"
@@ -251,6 +253,10 @@ struct LkvStore::Shard {
     std::uint64_t snapshots = 0;
     std::uint64_t snapshots_deferred = 0;
     std::uint64_t fields_refused = 0;
+    // Published after each batch for /metrics, which reads while the shard writes.
+    std::atomic<std::uint64_t> published_keys{0};
+    std::atomic<std::uint64_t> published_evictions{0};
+    std::atomic<std::uint64_t> published_snapshots{0};
 
     Stored* row(std::uint32_t slot) {
         if ((slot + 1) * stride > values.size()) {
@@ -527,6 +533,26 @@ void LkvStore::process(Batch& batch, StageContext& ctx) noexcept {
         }
         shard.snapshots += written;
     }
+    shard.published_keys.store(shard.keys.size(), std::memory_order_relaxed);
+    shard.published_evictions.store(shard.evictions, std::memory_order_relaxed);
+    shard.published_snapshots.store(shard.snapshots, std::memory_order_relaxed);
+}
+
+void LkvStore::metrics(MetricsWriter& writer, std::string_view stage) const {
+    std::uint64_t keys = 0;
+    std::uint64_t evictions = 0;
+    std::uint64_t snapshots = 0;
+    for (const auto& s : shards_) {
+        keys += s->published_keys.load(std::memory_order_relaxed);
+        evictions += s->published_evictions.load(std::memory_order_relaxed);
+        snapshots += s->published_snapshots.load(std::memory_order_relaxed);
+    }
+    writer.gauge("edgeflow_lkv_keys", "Keys with last known values", {{"stage", stage}},
+                 static_cast<double>(keys));
+    writer.counter("edgeflow_lkv_evictions_total", "Keys evicted past max_keys", {{"stage", stage}},
+                   static_cast<double>(evictions));
+    writer.counter("edgeflow_lkv_snapshots_total", "Snapshots written to the persist destination",
+                   {{"stage", stage}}, static_cast<double>(snapshots));
 }
 
 namespace {

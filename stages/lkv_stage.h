@@ -35,6 +35,7 @@
 
 #include "core/config/config_errors.h"
 #include "core/config/config_node.h"
+#include "core/metrics/metrics_writer.h"
 #include "core/stage.h"
 #include "core/state/key_table.h"
 #include "core/transform/dataset.h"
@@ -96,6 +97,9 @@ public:
     std::string describe() const;
     /// Keys, evictions, snapshots: for the run summary, read after the graph stopped.
     std::string state() const;
+    /// The same as Prometheus samples, from figures each shard publishes after each batch (so
+    /// they may be read while the graph runs).
+    void metrics(MetricsWriter& writer, std::string_view stage) const;
 
     struct Shard;
 
@@ -116,6 +120,9 @@ public:
     void process(Batch& batch, StageContext& ctx) noexcept { store_->process(batch, ctx); }
     std::string describe() const { return store_->describe(); }
     std::string state() const { return store_->state(); }
+    void metrics(MetricsWriter& writer, std::string_view stage) const {
+        store_->metrics(writer, stage);
+    }
     const std::shared_ptr<LkvStore>& store() const noexcept { return store_; }
 
 private:

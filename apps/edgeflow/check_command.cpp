@@ -3,6 +3,7 @@
 
 #include "apps/edgeflow/commands.h"
 #include "apps/edgeflow/pipeline_loader.h"
+#include "core/runtime/cpu_layout.h"
 #include "io/registry.h"
 
 namespace edgeflow::app {
@@ -73,6 +74,24 @@ int check_command(std::span<const std::string_view> args) {
         config.runtime.ingest_queue.when_full == FullPolicy::block ? "block" : "drop_oldest",
         static_cast<unsigned long long>(config.runtime.egress_queue.capacity),
         static_cast<unsigned long long>(config.runtime.max_payload_bytes));
+    if (auto layout = plan_cpu_layout(config.runtime)) {
+        std::printf("  threads     %s; idle %s", layout->describe().c_str(),
+                    std::string(to_string(config.runtime.idle)).c_str());
+        if (config.runtime.idle != IdleStrategy::block) {
+            std::printf(" (up to %llu us, then block)",
+                        static_cast<unsigned long long>(config.runtime.spin_us));
+        }
+        std::printf("\n");
+    } else {
+        std::printf("  note        on this machine `edgeflow run` would not start: %s\n",
+                    layout.error().c_str());
+    }
+    if (config.runtime.http.enabled) {
+        std::printf("  http        %s:%d (/metrics, /healthz, /readyz)\n",
+                    config.runtime.http.host.c_str(), config.runtime.http.port);
+    } else {
+        std::printf("  http        off\n");
+    }
     if (!config.dead_letter) {
         std::printf(
             "  note        no dead_letter destination: rejected messages are counted and "

@@ -11,6 +11,7 @@ int run_command(std::span<const std::string_view> args);
 int check_command(std::span<const std::string_view> args);
 int test_command(std::span<const std::string_view> args);
 int record_command(std::span<const std::string_view> args);
+int tune_command(std::span<const std::string_view> args);
 
 /// Options every subcommand shares.
 struct CommonOptions {

@@ -18,14 +18,17 @@ Usage:
                                                          check a pipeline's output for given input
   edgeflow record --broker URI --topic FILTER -o OUT.jsonl [--count N] [--seconds S]
                                                          write live MQTT traffic as envelopes
+  edgeflow tune   -c PIPELINE.yaml --input SAMPLE.jsonl [--p99 50us] [--seconds N] [--write FILE]
+                                                         find the fastest runtime settings here
   edgeflow COMMAND --help                                help on one command
   edgeflow --version
 
 A pipeline file names its sources (mqtt, file), destinations (mqtt, file, null, and an
 optional dead_letter one), the stages between them (transform: Azure IoT Operations data-flow
-map, filter and datasets rules), datasets and runtime settings; see examples/,
-docs/configuration.md and docs/transforms.md. -c also takes an Azure IoT Operations Dataflow
-resource (docs/dataflow-resources.md).
+map, filter and datasets rules), datasets and runtime settings (threads, CPUs, pinning,
+batching, the HTTP endpoint with /metrics, /healthz and /readyz); see examples/,
+docs/configuration.md, docs/transforms.md and docs/operations.md. -c also takes an Azure IoT
+Operations Dataflow resource (docs/dataflow-resources.md).
 )";
 
 }  // namespace
@@ -52,6 +55,9 @@ int main(int argc, char** argv) {
     }
     if (args[0] == "record") {
         return edgeflow::app::record_command(rest);
+    }
+    if (args[0] == "tune") {
+        return edgeflow::app::tune_command(rest);
     }
     std::fprintf(stderr, "edgeflow: unknown command '%.*s'\n\n%s", static_cast<int>(args[0].size()),
                  args[0].data(), usage.data());

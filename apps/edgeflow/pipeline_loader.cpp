@@ -11,7 +11,8 @@
 namespace edgeflow::app {
 
 std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigErrors& errors,
-                                            std::string_view endpoints_file, bool replay) {
+                                            std::string_view endpoints_file,
+                                            const RuntimeConfig* runtime, bool replay) {
     auto documents = load_yaml_documents_file(path, errors);
     if (!documents) {
         return std::nullopt;
@@ -54,6 +55,9 @@ std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigError
         root = std::move(documents->front());
     }
     loaded.config = parse_pipeline(root, errors);
+    if (runtime != nullptr) {
+        loaded.config.runtime = *runtime;
+    }
     loaded.config.replay = replay;
     loaded.dead_letters = std::make_shared<DeadLetterCounts>();
     StageExtras extras;

@@ -42,10 +42,13 @@ struct LoadedPipeline {
 };
 
 /// The pipeline, or nullopt with `errors` holding every problem found. `endpoints_file`, when
-/// not empty, holds more endpoint and dataset documents for a Dataflow resource. `replay`
-/// runs the stateful stages on the event clock (for `edgeflow test`).
+/// not empty, holds more endpoint and dataset documents for a Dataflow resource. `runtime`,
+/// when given, replaces the file's runtime block before the stages are built (`edgeflow tune`
+/// tries settings this way). `replay` runs the stateful stages on the event clock (for
+/// `edgeflow test`).
 std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigErrors& errors,
                                             std::string_view endpoints_file = {},
+                                            const RuntimeConfig* runtime = nullptr,
                                             bool replay = false);
 
 }  // namespace edgeflow::app

@@ -4,9 +4,13 @@
 #include <string>
 
 #include "apps/edgeflow/commands.h"
+#include "apps/edgeflow/http_endpoint.h"
 #include "apps/edgeflow/pipeline_loader.h"
 #include "core/log.h"
 #include "core/runtime/engine.h"
+#include "core/runtime/readiness.h"
+#include "core/runtime/scheduler_guard.h"
+#include "core/runtime/thread_placement.h"
 
 namespace edgeflow::app {
 
@@ -20,12 +24,19 @@ SIGINT or SIGTERM: ingest stops, everything in flight is delivered
 to the destinations, the stage summary is printed, and the exit code is 0. When every source
 is finite (files without `loop`) it stops by itself once they are exhausted.
 
+Threads are placed as the runtime block says (workers, cpus, io_cpus, pin; a CPU this process
+may not run on is a start-up error) and the layout is logged at start. While it runs, HTTP on
+runtime.http.listen (default 127.0.0.1:9464, `off` to disable) serves /metrics (Prometheus
+text), /healthz and /readyz (200 once the engine runs and every MQTT source is connected and
+subscribed, every MQTT destination connected, every MQTT dataset loaded; 503 before). See
+docs/operations.md.
+
 Options:
   -c, --config FILE     the pipeline file, or an Azure IoT Operations Dataflow resource (see
                         `edgeflow check` and docs/dataflow-resources.md)
   --endpoints FILE      endpoint and dataset documents for a Dataflow's references
-  --log-level LEVEL     debug, info, warn, error or off (default info); logs are JSON lines
-                        on stderr
+  --log-level LEVEL     debug, info, warn, error or off (default: runtime.log_level, else
+                        info); logs are JSON lines on stderr
   -h, --help            this help
 
 Exit codes: 0 stopped cleanly, 1 configuration or start-up error (a disabled Dataflow
@@ -71,6 +82,10 @@ int run_command(std::span<const std::string_view> args) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+    // Destroyed last: waits for the engine's worker threads to end.
+    const SchedulerGuard scheduler;
+    // Outlives everything that sets its conditions (the loaded pipeline included).
+    Readiness readiness;
     const std::string path(options.config);
     ConfigErrors errors(path);
     auto loaded = load_pipeline(path, errors, options.endpoints);
@@ -82,18 +97,62 @@ int run_command(std::span<const std::string_view> args) {
         std::fprintf(stderr, "%s\n", loaded->disabled.c_str());
         return 1;
     }
-    std::FILE* summary_out = writes_stdout(loaded->config) ? stderr : stdout;
+    const PipelineConfig& config = loaded->config;
+    if (options.log_level.empty() && !config.runtime.log_level.empty()) {
+        set_log_level(parse_log_level(config.runtime.log_level).value_or(LogLevel::info));
+    }
+    std::FILE* summary_out = writes_stdout(config) ? stderr : stdout;
+    // The layout is planned again by the engine; planned here first so that a CPU outside the
+    // allowed set fails before anything connects.
+    auto layout = plan_cpu_layout(config.runtime);
+    if (!layout) {
+        log_error("engine", "cannot start: " + layout.error());
+        return 1;
+    }
+
+    ReadinessCondition* running = readiness.add("engine/running");
+    for (auto& feed : loaded->dataset_feeds) {
+        feed->add_readiness(readiness);
+    }
+    for (auto& stage : loaded->stages) {
+        stage->add_readiness(readiness);
+    }
+    for (auto& source : loaded->sources) {
+        source->add_readiness(readiness);
+    }
+    for (auto& sink : loaded->sinks) {
+        sink->add_readiness(readiness);
+    }
+    HttpEndpoint http(readiness);
+    if (config.runtime.http.enabled) {
+        if (auto status = http.start(config.runtime.http, layout->io_cpus); !status) {
+            if (config.runtime.http.explicit_listen) {
+                log_error("engine", "cannot start: " + status.message());
+                return 1;
+            }
+            // The default address: another edgeflow on this host may hold it. Run without.
+            log_warn("http", status.message() + "; running without the HTTP endpoint");
+        }
+    }
     // Reference data first: messages must not meet a dataset that has not arrived yet.
     for (auto& feed : loaded->dataset_feeds) {
-        if (auto status = feed->start(); !status) {
+        const Status started = run_on_cpus(layout->io_cpus, "ef-io", [&] { return feed->start(); });
+        if (!started) {
             log_error("dataset",
-                      "cannot start dataset '" + feed->name() + "': " + status.message());
+                      "cannot start dataset '" + feed->name() + "': " + started.message());
             return 1;
         }
     }
     // Then the state kept on the broker: no message may meet a store not yet read back.
+    std::vector<ReadinessCondition*> hydrated;
     for (auto& loader : loaded->snapshot_loaders) {
-        if (auto status = loader->load(); !status) {
+        hydrated.push_back(readiness.add("lkv/" + loader->name() + "/hydrated"));
+    }
+    for (std::size_t i = 0; i < loaded->snapshot_loaders.size(); ++i) {
+        auto& loader = loaded->snapshot_loaders[i];
+        // Its connection thread inherits the I/O CPUs from the thread that starts it.
+        if (auto status = run_on_cpus(layout->io_cpus, "ef-io", [&] { return loader->load(); });
+            !status) {
             log_error("lkv", "cannot read back lkv '" + loader->name() + "': " + status.message());
             return 1;
         }
@@ -102,13 +161,16 @@ int run_command(std::span<const std::string_view> args) {
                             (loader->rejected() > 0
                                  ? ", " + std::to_string(loader->rejected()) + " not loaded"
                                  : std::string()));
+        hydrated[i]->set(true);
     }
-    Engine engine(loaded->config, std::move(loaded->stages), std::move(loaded->sources),
+    Engine engine(config, std::move(loaded->stages), std::move(loaded->sources),
                   std::move(loaded->sinks), loaded->dead_letters);
     if (auto status = engine.start(); !status) {
         log_error("engine", "cannot start: " + status.message());
         return 1;
     }
+    http.attach(&engine);
+    running->set(true);
 
     const timespec poll{0, 50'000'000};
     std::string stop_reason = "sources exhausted";
@@ -123,10 +185,12 @@ int run_command(std::span<const std::string_view> args) {
         }
     }
     log_info("engine", "stopping (" + stop_reason + "): draining in-flight messages");
+    running->set(false);
     const Status stopped = engine.stop();
     for (auto& feed : loaded->dataset_feeds) {
         feed->stop();
     }
+    http.stop();
     std::fputs(engine.summary().c_str(), summary_out);
     std::fflush(summary_out);
     if (!stopped) {

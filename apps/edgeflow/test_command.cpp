@@ -13,6 +13,7 @@
 #include "apps/edgeflow/pipeline_loader.h"
 #include "core/log.h"
 #include "core/runtime/engine.h"
+#include "core/runtime/scheduler_guard.h"
 #include "io/file_source.h"
 
 namespace edgeflow::app {
@@ -173,7 +174,7 @@ int test_command(std::span<const std::string_view> args) {
 
     const std::string path(options.config);
     ConfigErrors errors(path);
-    auto loaded = load_pipeline(path, errors, options.endpoints, /*replay=*/true);
+    auto loaded = load_pipeline(path, errors, options.endpoints, nullptr, /*replay=*/true);
     if (!loaded) {
         std::fputs(errors.to_string().c_str(), stderr);
         std::fprintf(stderr, "%s: %zu problem(s)\n", path.c_str(), errors.size());
@@ -252,6 +253,7 @@ int test_command(std::span<const std::string_view> args) {
         sinks.push_back(std::move(sink));
     }
 
+    const SchedulerGuard scheduler;  // destroyed after the engine: waits for its workers
     Engine engine(config, std::move(loaded->stages), std::move(sources), std::move(sinks),
                   loaded->dead_letters);
     if (auto status = engine.start(); !status) {

@@ -3,17 +3,82 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <thread>
+
+#include "core/log.h"
+#include "core/runtime/cpu_layout.h"
 
 namespace edgeflow {
 namespace {
 
 constexpr std::uint64_t max_capacity = std::uint64_t{1} << 24;
 
+// `host:port`, `[v6]:port` or `off`.
+void parse_listen(const ConfigNode& node, HttpConfig& http, ConfigErrors& errors) {
+    const std::string expected =
+        "an address to listen on, host:port (127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464), or off";
+    if (!node.is_scalar() || node.scalar.empty()) {
+        errors.add(node, expected);
+        return;
+    }
+    const std::string& text = node.scalar;
+    if (text == "off" && !node.quoted) {
+        http.enabled = false;
+        return;
+    }
+    const auto colon = text.rfind(':');
+    std::string host = colon == std::string::npos ? std::string() : text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    int port = 0;
+    const std::string port_text = colon == std::string::npos ? text : text.substr(colon + 1);
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (host.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+        port < 1 || port > 65535) {
+        errors.add(node, expected);
+        return;
+    }
+    http.host = host;
+    http.port = port;
+    http.explicit_listen = true;
+}
+
 void parse_runtime(const ConfigNode& node, RuntimeConfig& runtime, ConfigErrors& errors) {
     MapReader reader(node, errors, "the runtime block");
     reader.optional_uint("workers", runtime.workers, 1, 256, "auto", 0);
+    if (const ConfigNode* cpus = reader.get("cpus")) {
+        parse_cpu_spec(*cpus, runtime.cpus, errors);
+    }
+    if (const ConfigNode* cpus = reader.get("io_cpus")) {
+        parse_cpu_spec(*cpus, runtime.io_cpus, errors);
+    }
+    reader.optional_bool("pin", runtime.pin);
+    reader.optional_choice(
+        "siblings", runtime.siblings,
+        {{"apart", SiblingPolicy::apart}, {"together", SiblingPolicy::together}});
+    reader.optional_choice("idle", runtime.idle,
+                           {{"spin", IdleStrategy::spin},
+                            {"yield", IdleStrategy::yield},
+                            {"block", IdleStrategy::block}});
+    reader.optional_uint("spin_us", runtime.spin_us, 0, 1'000'000);
+    if (const ConfigNode* level = reader.get("log_level")) {
+        if (level->is_scalar() && !level->quoted && parse_log_level(level->scalar)) {
+            runtime.log_level = level->scalar;
+        } else {
+            errors.add(*level, "one of debug info warn error off");
+        }
+    }
+    if (const ConfigNode* http = reader.get("http")) {
+        MapReader h(*http, errors, "the http block");
+        if (const ConfigNode* listen = h.get("listen")) {
+            parse_listen(*listen, runtime.http, errors);
+        }
+        h.finish();
+    }
     reader.optional_uint("batch_size", runtime.batch_size, 1, 4096);
     reader.optional_uint("max_in_flight_batches", runtime.max_in_flight_batches, 1, 4096);
     reader.optional_uint("max_payload_bytes", runtime.max_payload_bytes, 16, 256u << 20);
@@ -127,7 +192,67 @@ std::size_t allowed_cpu_count() noexcept {
 }
 
 std::size_t PipelineConfig::effective_workers() const noexcept {
-    return runtime.workers != 0 ? runtime.workers : allowed_cpu_count();
+    if (runtime.workers != 0) {
+        return runtime.workers;
+    }
+    if (!runtime.cpus.automatic) {
+        return std::max<std::size_t>(1, runtime.cpus.cpus.size());
+    }
+    try {
+        if (auto layout = plan_cpu_layout(runtime)) {
+            return layout->workers;
+        }
+    } catch (const std::exception&) {
+        // Out of memory reading the topology: one worker per allowed CPU, as without it.
+    }
+    return allowed_cpu_count();
+}
+
+std::string_view to_string(IdleStrategy idle) noexcept {
+    switch (idle) {
+        case IdleStrategy::spin:
+            return "spin";
+        case IdleStrategy::yield:
+            return "yield";
+        case IdleStrategy::block:
+            return "block";
+    }
+    return "block";
+}
+
+std::string_view to_string(SiblingPolicy siblings) noexcept {
+    return siblings == SiblingPolicy::together ? "together" : "apart";
+}
+
+void parse_cpu_spec(const ConfigNode& node, CpuSpec& out, ConfigErrors& errors) {
+    const std::string expected = "auto, or CPU numbers and ranges such as [0, 2-3] or \"0-3,6\"";
+    if (node.is_scalar() && node.scalar == "auto" && !node.quoted) {
+        out = CpuSpec{};
+        return;
+    }
+    std::string text;
+    if (node.is_scalar()) {
+        text = node.scalar;
+    } else if (node.is_sequence() && !node.items.empty()) {
+        for (const auto& item : node.items) {
+            if (!item.is_scalar() || item.scalar.find(',') != std::string::npos ||
+                !parse_cpu_list(item.scalar)) {
+                errors.add(item, "a CPU number or a range such as 2-3");
+                return;
+            }
+            text += (text.empty() ? "" : ",") + item.scalar;
+        }
+    } else {
+        errors.add(node, expected);
+        return;
+    }
+    auto cpus = parse_cpu_list(text);
+    if (!cpus) {
+        errors.add(node, expected);
+        return;
+    }
+    out.automatic = false;
+    out.cpus = std::move(*cpus);
 }
 
 std::size_t PipelineConfig::effective_shards() const noexcept {

@@ -28,8 +28,31 @@ struct EgressQueueConfig {
     std::uint64_t capacity = 8192;  ///< messages (rounded up to whole batches)
 };
 
+/// A set of CPUs from the config: `auto`, or the CPU numbers listed (sorted, each once).
+struct CpuSpec {
+    bool automatic = true;
+    std::vector<int> cpus;
+};
+
+/// How `auto` orders the CPUs of one physical core (hyperthread siblings) among workers.
+enum class SiblingPolicy { apart, together };
+
+/// What the engine's own threads do when their queue is empty.
+enum class IdleStrategy { spin, yield, block };
+
+struct HttpConfig {
+    bool enabled = true;
+    std::string host = "127.0.0.1";
+    int port = 9464;
+    bool explicit_listen = false;  ///< written in the file: failing to listen is a start-up error
+};
+
 struct RuntimeConfig {
-    std::uint64_t workers = 0;  ///< flow-graph threads; 0 = one per allowed CPU
+    std::uint64_t workers = 0;  ///< flow-graph threads; 0 = one per worker CPU
+    CpuSpec cpus;               ///< CPUs the workers run on
+    CpuSpec io_cpus;            ///< CPUs of the MQTT, queue-draining and HTTP threads
+    bool pin = false;           ///< each worker on one CPU of `cpus`, instead of all of them
+    SiblingPolicy siblings = SiblingPolicy::apart;
     std::uint64_t batch_size = 64;
     std::uint64_t max_in_flight_batches = 0;  ///< batches inside the graph; 0 = 4 per worker
     std::uint64_t max_payload_bytes = 1 << 20;
@@ -37,7 +60,14 @@ struct RuntimeConfig {
     std::uint64_t max_emitted_per_batch = 256;  ///< events and snapshots per shard and batch
     IngestQueueConfig ingest_queue;
     EgressQueueConfig egress_queue;
+    IdleStrategy idle = IdleStrategy::block;
+    std::uint64_t spin_us = 50;  ///< spin or yield this long on an empty queue before blocking
+    std::string log_level;       ///< debug, info, warn, error, off; empty = unchanged (info)
+    HttpConfig http;
 };
+
+std::string_view to_string(IdleStrategy idle) noexcept;
+std::string_view to_string(SiblingPolicy siblings) noexcept;
 
 /// One source or destination: the keys all kinds share, plus its whole map for the kind.
 struct EndpointConfig {
@@ -64,7 +94,8 @@ struct PipelineConfig {
     /// Replaying recorded input (`edgeflow test`): stateful stages run on the event clock.
     bool replay = false;
 
-    /// Worker count after resolving 0 to the CPUs this process may run on.
+    /// Worker count after resolving 0 (`auto`) to the number of worker CPUs: the `cpus` list,
+    /// or with `cpus: auto` the CPUs the automatic layout gives the workers here.
     std::size_t effective_workers() const noexcept;
     std::size_t effective_in_flight_batches() const noexcept;
     std::size_t effective_shards() const noexcept;
@@ -85,5 +116,9 @@ void mark_destination_keys(MapReader& reader);
 
 /// Number of CPUs in this process's affinity mask (at least 1).
 std::size_t allowed_cpu_count() noexcept;
+
+/// Reads a CPU set: `auto`, a list whose items are CPU numbers or ranges (`[0, 2-3]`), or one
+/// text of numbers and ranges separated by commas (`"0-3,6"`). Errors go to `errors`.
+void parse_cpu_spec(const ConfigNode& node, CpuSpec& out, ConfigErrors& errors);
 
 }  // namespace edgeflow

@@ -31,6 +31,7 @@ void run_section(const std::vector<AnyStage*>& section, Batch& batch, unsigned s
         stage.process(batch, ctx);
     };
     for (AnyStage* stage : section) {
+        const std::uint64_t started = steady_now_ns();
         stage->begin_batch(batch);
         if (!parallel || shards == 1 || batch.size() < parallel_shards_min_batch) {
             for (unsigned shard = 0; shard < shards; ++shard) {
@@ -40,6 +41,7 @@ void run_section(const std::vector<AnyStage*>& section, Batch& batch, unsigned s
             tbb::parallel_for(0u, shards, [&](unsigned shard) { run_shard(*stage, shard); });
         }
         stage->end_batch(batch);
+        stage->batch_latency.record(steady_now_ns() - started);
     }
     batch.merge_emitted();
 }
@@ -82,7 +84,9 @@ FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::
                 graph_, keyed ? tbb::flow::serial : tbb::flow::unlimited,
                 [s, worker_slots](Batch* batch) noexcept {
                     StageContext ctx{worker_slot(worker_slots), s->counters};
+                    const std::uint64_t started = steady_now_ns();
                     s->process(*batch, ctx);
+                    s->batch_latency.record(steady_now_ns() - started);
                     return batch;
                 });
         }

@@ -1,6 +1,7 @@
 #include "core/runtime/engine.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -24,6 +25,12 @@ std::size_t egress_batches(const PipelineConfig& config) {
 
 std::size_t total_batches(const PipelineConfig& config) {
     return config.effective_in_flight_batches() + egress_batches(config);
+}
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
 }
 
 void name_thread(std::thread& thread, const char* name) {
@@ -69,6 +76,22 @@ Engine::~Engine() {
 }
 
 Status Engine::start() {
+    auto layout = plan_cpu_layout(config_.runtime);
+    if (!layout) {
+        return layout.status();
+    }
+    layout_ = std::move(*layout);
+    workers_ = layout_.workers;
+    stage_labels_.clear();
+    for (const auto& stage : stages_) {
+        std::string label(stage->kind());
+        std::size_t same = 1;
+        for (const auto& earlier : stage_labels_) {
+            same += earlier == label || earlier.starts_with(label + "-") ? 1 : 0;
+        }
+        stage_labels_.push_back(same == 1 ? label : label + "-" + std::to_string(same));
+    }
+
     const std::size_t batches = total_batches(config_);
     // Every message is in exactly one place: the ingest queue, a batch, or a source's hands.
     const std::size_t pool_size =
@@ -82,13 +105,21 @@ Status Engine::start() {
         free_batches_.enqueue(batch_storage_.back().get());
     }
 
-    for (auto& sink : sinks_) {
-        if (auto status = sink->start(signals_); !status) {
-            for (auto& s : sinks_) {
-                static_cast<void>(s->close());
+    // Sinks and sources start their threads (MQTT connections, file readers) from a thread
+    // bound to the I/O CPUs: those threads inherit its affinity.
+    const Status sinks_started = run_on_cpus(layout_.io_cpus, "ef-io", [&]() -> Status {
+        for (auto& sink : sinks_) {
+            if (auto status = sink->start(signals_); !status) {
+                for (auto& s : sinks_) {
+                    static_cast<void>(s->close());
+                }
+                return Status::error("destination '" + sink->name() + "': " + status.message());
             }
-            return Status::error("destination '" + sink->name() + "': " + status.message());
         }
+        return Status::ok();
+    });
+    if (!sinks_started) {
+        return sinks_started;
     }
 
     // oneTBB caps its worker pool at the machine's concurrency unless told otherwise; the
@@ -96,6 +127,9 @@ Status Engine::start() {
     parallelism_ = std::make_unique<tbb::global_control>(
         tbb::global_control::max_allowed_parallelism, workers_ + 1);
     arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(workers_ + 1), 1);
+    arena_->initialize();
+    placement_ = std::make_unique<WorkerPlacement>(*arena_, layout_);
+    placement_->observe(true);
     arena_->execute([&] {
         graph_ = std::make_unique<FlowGraph>(stages_, workers_ + 1, config_.effective_shards(),
                                              [this](Batch* batch) { on_graph_done(batch); });
@@ -103,25 +137,39 @@ Status Engine::start() {
 
     started_at_ = std::chrono::steady_clock::now();
     started_ = true;
-    dispatcher_ = std::thread([this] { dispatch_loop(); });
+    dispatcher_ = std::thread([this] {
+        bind_current_thread(layout_.io_cpus);
+        dispatch_loop();
+    });
     name_thread(dispatcher_, "ef-dispatch");
-    egress_thread_ = std::thread([this] { egress_loop(); });
+    egress_thread_ = std::thread([this] {
+        bind_current_thread(layout_.io_cpus);
+        egress_loop();
+    });
     name_thread(egress_thread_, "ef-egress");
 
-    for (std::size_t i = 0; i < sources_.size(); ++i) {
-        if (auto status = sources_[i]->start(*this); !status) {
-            for (std::size_t j = 0; j < i; ++j) {
-                sources_[j]->stop();
+    const Status sources_started = run_on_cpus(layout_.io_cpus, "ef-io", [&]() -> Status {
+        for (std::size_t i = 0; i < sources_.size(); ++i) {
+            if (auto status = sources_[i]->start(*this); !status) {
+                for (std::size_t j = 0; j < i; ++j) {
+                    sources_[j]->stop();
+                }
+                return Status::error("source '" + sources_[i]->name() + "': " + status.message());
             }
-            static_cast<void>(stop());
-            return Status::error("source '" + sources_[i]->name() + "': " + status.message());
         }
+        return Status::ok();
+    });
+    if (!sources_started) {
+        static_cast<void>(stop());
+        return sources_started;
     }
     log_info("engine",
              "pipeline '" + config_.name + "' started: " + std::to_string(sources_.size()) +
                  " source(s), " + std::to_string(stages_.size()) + " stage(s), " +
                  std::to_string(sinks_.size()) + " destination(s), " + std::to_string(workers_) +
-                 " worker(s), batch " + std::to_string(batch_size_));
+                 " worker(s), batch " + std::to_string(batch_size_) + ", idle " +
+                 std::string(to_string(config_.runtime.idle)));
+    log_info("runtime", "CPU layout: " + layout_.describe());
     return Status::ok();
 }
 
@@ -216,6 +264,30 @@ void Engine::give_back(Message* message) noexcept {
     ingest_space_.signal(1);
 }
 
+template <typename Ready>
+bool Engine::spin_until(Ready ready) const noexcept {
+    const IdleStrategy idle = config_.runtime.idle;
+    if (idle == IdleStrategy::block || config_.runtime.spin_us == 0) {
+        return false;
+    }
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(config_.runtime.spin_us);
+    for (unsigned round = 1;; ++round) {
+        if (ready()) {
+            return true;
+        }
+        if (idle == IdleStrategy::yield) {
+            sched_yield();
+        } else {
+            cpu_relax();
+        }
+        // Reading the clock costs more than a pause: look at it every 64 rounds.
+        if (round % 64 == 0 && std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+    }
+}
+
 void Engine::dispatch_loop() {
     moodycamel::ConsumerToken token(ingest_);
     Batch* batch = nullptr;
@@ -225,8 +297,15 @@ void Engine::dispatch_loop() {
             continue;  // the graph and egress hold every batch: backpressure
         }
         const bool last_round = sources_stopped_.load(std::memory_order_acquire);
-        const std::size_t n =
-            ingest_.wait_dequeue_bulk_timed(token, batch->data(), batch->capacity(), idle_wait_us);
+        std::size_t n = ingest_.try_dequeue_bulk(token, batch->data(), batch->capacity());
+        const auto take = [&] {
+            n = ingest_.try_dequeue_bulk(token, batch->data(), batch->capacity());
+            return n != 0;
+        };
+        if (n == 0 && !spin_until(take)) {
+            n = ingest_.wait_dequeue_bulk_timed(token, batch->data(), batch->capacity(),
+                                                idle_wait_us);
+        }
         if (n == 0) {
             // Sources stopped before this round began and the queue is empty: all delivered.
             if (last_round) {
@@ -257,6 +336,7 @@ void Engine::dispatch_loop() {
 void Engine::on_graph_done(Batch* batch) {
     // Runs serially in sequence order; the egress queue holds at most the batch pool, for which
     // it was sized, so try_enqueue has room.
+    egress_depth_.add(static_cast<std::int64_t>(batch->size()));
     const bool queued = egress_.try_enqueue(egress_token_, batch);
     EDGEFLOW_ASSERT(queued);
     if (!queued) {
@@ -265,26 +345,136 @@ void Engine::on_graph_done(Batch* batch) {
 }
 
 void Engine::egress_loop() {
+    moodycamel::ConsumerToken token(egress_);
     Batch* batch = nullptr;
     while (true) {
-        if (!egress_.wait_dequeue_timed(batch, idle_wait_us)) {
+        if (!egress_.try_dequeue(token, batch) &&
+            !spin_until([&] { return egress_.try_dequeue(token, batch); }) &&
+            !egress_.wait_dequeue_timed(token, batch, idle_wait_us)) {
             if (dispatch_done_.load(std::memory_order_acquire) &&
                 batches_in_flight_.load(std::memory_order_acquire) == 0) {
                 break;
             }
             continue;
         }
+        egress_depth_.add(-static_cast<std::int64_t>(batch->size()));
         for (auto& sink : sinks_) {
             sink->write(*batch);
         }
+        // End-to-end latency: one clock read per batch, one bucket add per message, one sum
+        // add per batch.
+        const std::uint64_t now = steady_now_ns();
+        std::uint64_t sum = 0;
         for (Message* message : *batch) {
+            if (message->ingest_ns != 0 && !message->dropped) {
+                const std::uint64_t ns = now > message->ingest_ns ? now - message->ingest_ns : 0;
+                end_to_end_.record_bucket(ns);
+                sum += ns;
+            }
             if (!message->emitted) {  // emitted messages belong to the batch
                 messages_->put(message);
             }
         }
+        end_to_end_.add_sum(sum);
         batch->clear();
         free_batches_.enqueue(batch);
         batches_in_flight_.fetch_sub(1, std::memory_order_release);
+    }
+}
+
+void Engine::metrics(MetricsWriter& w) const {
+    for (const auto& s : sources_) {
+        const MetricsWriter::Labels labels = {{"source", s->name()}, {"kind", s->kind()}};
+        w.counter("edgeflow_source_messages_total", "Messages a source handed to the engine",
+                  labels, static_cast<double>(load(s->counters.received)));
+        w.counter("edgeflow_source_rejected_total",
+                  "Input a source could not frame as a message (sent on as dead letters)", labels,
+                  static_cast<double>(load(s->counters.rejected)));
+    }
+    const auto queue = [&](std::string_view name, const DepthGauge& depth, double capacity) {
+        w.gauge("edgeflow_queue_depth", "Messages waiting in a queue now", {{"queue", name}},
+                static_cast<double>(depth.depth.load(std::memory_order_relaxed)));
+        w.gauge("edgeflow_queue_high_water", "Most messages a queue has held since start",
+                {{"queue", name}},
+                static_cast<double>(depth.high_water.load(std::memory_order_relaxed)));
+        w.gauge("edgeflow_queue_capacity", "Messages a queue holds at most", {{"queue", name}},
+                capacity);
+    };
+    queue("ingest", ingest_counters_.depth,
+          static_cast<double>(config_.runtime.ingest_queue.capacity));
+    queue("egress", egress_depth_,
+          static_cast<double>(egress_batches(config_) * config_.runtime.batch_size));
+    w.counter("edgeflow_queue_dropped_total", "Messages a full queue discarded (drop_oldest)",
+              {{"queue", "ingest"}}, static_cast<double>(load(ingest_counters_.dropped)));
+    w.counter("edgeflow_queue_full_waits_total", "Times a source waited for room in a full queue",
+              {{"queue", "ingest"}}, static_cast<double>(load(ingest_counters_.waits)));
+    w.gauge("edgeflow_batches_in_flight", "Batches between the dispatcher and the sinks", {},
+            static_cast<double>(batches_in_flight_.load(std::memory_order_relaxed)));
+    for (std::size_t i = 0; i < stages_.size() && i < stage_labels_.size(); ++i) {
+        const AnyStage& st = *stages_[i];
+        const MetricsWriter::Labels labels = {{"stage", stage_labels_[i]}};
+        w.counter("edgeflow_stage_in_total", "Messages a stage received", labels,
+                  static_cast<double>(load(st.counters.in)));
+        w.counter("edgeflow_stage_out_total", "Messages a stage passed on", labels,
+                  static_cast<double>(load(st.counters.out)));
+        w.counter("edgeflow_stage_errors_total", "Messages a stage rejected (dead letters)", labels,
+                  static_cast<double>(load(st.counters.errors)));
+        w.counter("edgeflow_stage_dropped_total", "Messages a stage discarded by policy (filters)",
+                  labels, static_cast<double>(load(st.counters.dropped)));
+        w.histogram("edgeflow_stage_batch_seconds", "Time a stage took per batch", labels,
+                    st.batch_latency.snapshot());
+    }
+    for (std::size_t i = 0; i < stages_.size() && i < stage_labels_.size(); ++i) {
+        stages_[i]->metrics(w, stage_labels_[i]);
+    }
+    w.histogram("edgeflow_end_to_end_latency_seconds",
+                "Time from a message's ingest to its write by the destinations", {},
+                end_to_end_.snapshot());
+    for (const auto& s : sinks_) {
+        const MetricsWriter::Labels labels = {{"destination", s->name()}, {"kind", s->kind()}};
+        w.counter("edgeflow_destination_messages_total",
+                  "Messages handed to a destination's file or broker", labels,
+                  static_cast<double>(load(s->counters.written)));
+        w.counter("edgeflow_destination_failed_total", "Messages a destination could not write",
+                  labels, static_cast<double>(load(s->counters.failed)));
+    }
+    for (std::size_t r = 1; r < dead_letter_reason_count; ++r) {
+        w.counter("edgeflow_dead_letters_total", "Rejected messages by reason",
+                  {{"reason", to_string(static_cast<DeadLetterReason>(r))}},
+                  static_cast<double>(load(dead_letters_->by_reason[r])));
+    }
+    w.counter("edgeflow_dead_letters_discarded_total",
+              "Rejected messages discarded for want of a dead_letter destination", {},
+              static_cast<double>(load(dead_letters_->discarded)));
+    for (const auto& s : sources_) {
+        s->metrics(w);
+    }
+    for (const auto& s : sinks_) {
+        s->metrics(w);
+    }
+    // The layout: which thread runs on which CPUs.
+    for (const int cpu : layout_.allowed) {
+        w.gauge("edgeflow_cpu_allowed", "1 for each CPU this process may run on",
+                {{"cpu", std::to_string(cpu)}}, 1);
+    }
+    w.gauge("edgeflow_workers", "Flow-graph worker threads", {}, static_cast<double>(workers_));
+    w.gauge("edgeflow_workers_pinned", "1 when each worker is bound to one CPU", {},
+            layout_.pinned ? 1 : 0);
+    const std::string io = format_cpu_list(layout_.io_cpus);
+    for (std::size_t i = 0; i < workers_; ++i) {
+        w.gauge("edgeflow_thread_cpus", "1 for each thread and the CPUs it is bound to",
+                {{"thread", "ef-worker-" + std::to_string(i)},
+                 {"cpus", format_cpu_list(layout_.cpus_of_worker(i))}},
+                1);
+    }
+    for (const char* thread : {"ef-dispatch", "ef-egress", "ef-io"}) {
+        w.gauge("edgeflow_thread_cpus", "1 for each thread and the CPUs it is bound to",
+                {{"thread", thread}, {"cpus", io}}, 1);
+    }
+    if (placement_ != nullptr) {
+        w.counter("edgeflow_worker_placement_failures_total",
+                  "Worker threads the kernel refused to bind to their CPUs", {},
+                  static_cast<double>(placement_->failures()));
     }
 }
 

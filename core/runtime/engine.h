@@ -4,9 +4,18 @@
 //     ─► egress queue ─► egress thread ─► sinks ─► messages and batches back to their pools
 //
 // Threads: each source's own (or its client library's), `ef-dispatch`, `ef-egress`, and the
-// `workers` oneTBB threads of the engine's task_arena. Everything is bounded: the ingest queue
-// by its capacity (full policy: block or drop_oldest, counted), the graph and egress queue by
-// the batch pool, and messages by the message pool, all allocated in start().
+// `workers` oneTBB threads of the engine's task_arena (`ef-worker-N`). start() plans the CPU
+// layout (core/runtime/cpu_layout.h): workers are bound to their CPUs by an observer as they
+// enter the arena; the dispatch and egress threads run on the I/O CPUs, and sinks and sources
+// are started from a thread (`ef-io`) bound to the I/O CPUs, so the threads they create
+// inherit that affinity. Everything is bounded: the ingest queue by its capacity (full policy:
+// block or drop_oldest, counted), the graph and egress queue by the batch pool, and messages by
+// the message pool, all allocated in start().
+//
+// The dispatch and egress threads wait on an empty queue as `runtime.idle` says: spin or yield
+// for up to `spin_us`, then block. Latency is recorded per stage (per batch, by the graph) and
+// end to end (per message, from Message::ingest_ns to the sinks' write, in the egress thread)
+// into fixed-bucket histograms: relaxed atomic adds, no allocation, no lock.
 //
 // Lifecycle, from one controlling thread: start(), then stop() (graceful: sources stop, the
 // ingest queue drains through the graph, sinks flush and close). summary() may be called at
@@ -28,7 +37,11 @@
 #include "core/counters.h"
 #include "core/endpoint.h"
 #include "core/graph/flow_graph.h"
+#include "core/metrics/histogram.h"
+#include "core/metrics/metrics_writer.h"
+#include "core/runtime/cpu_layout.h"
 #include "core/runtime/message_pool.h"
+#include "core/runtime/thread_placement.h"
 #include "core/stage.h"
 
 namespace edgeflow {
@@ -50,7 +63,8 @@ public:
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
-    /// Opens the sinks, starts the threads, then the sources. On failure everything started
+    /// Plans the CPU layout, opens the sinks, starts the threads, then the sources. On failure
+    /// (a CPU outside the allowed set, a sink or source that cannot start) everything started
     /// is stopped again and the Status says what failed.
     Status start();
     /// True when every source is finite and has delivered everything.
@@ -67,6 +81,16 @@ public:
     const std::vector<std::unique_ptr<Sink>>& sinks() const noexcept { return sinks_; }
     const IngestCounters& ingest() const noexcept { return ingest_counters_; }
     const DeadLetterCounts& dead_letters() const noexcept { return *dead_letters_; }
+    /// The CPU layout in effect (after start()).
+    const CpuLayout& layout() const noexcept { return layout_; }
+    /// Time from ingest to the sinks' write, per message (filtered messages excluded).
+    LatencyHistogram::Snapshot end_to_end_latency() const noexcept {
+        return end_to_end_.snapshot();
+    }
+    /// Adds every engine metric to a scrape: sources, stages (and what each stage exports),
+    /// queues, sinks, dead letters, latency histograms and the CPU layout. Any thread, any time
+    /// after start().
+    void metrics(MetricsWriter& writer) const;
 
 private:
     // IngestPort
@@ -76,6 +100,10 @@ private:
 
     void dispatch_loop();
     void egress_loop();
+    /// Spins or yields (per runtime.idle) up to spin_us until `ready()`; false when it did not
+    /// become ready (or the idle strategy is block).
+    template <typename Ready>
+    bool spin_until(Ready ready) const noexcept;
     void on_graph_done(Batch* batch);
 
     PipelineConfig config_;
@@ -97,10 +125,15 @@ private:
     // order only per producer: batches would overtake each other here.
     moodycamel::ProducerToken egress_token_;
     IngestCounters ingest_counters_;
+    DepthGauge egress_depth_;  ///< messages in the egress queue
     EngineSignals signals_;
+    CpuLayout layout_;
+    LatencyHistogram end_to_end_;
+    std::vector<std::string> stage_labels_;  ///< `stage` label of each stage's metrics
 
     std::unique_ptr<tbb::global_control> parallelism_;
     std::unique_ptr<tbb::task_arena> arena_;
+    std::unique_ptr<WorkerPlacement> placement_;
     std::unique_ptr<FlowGraph> graph_;
 
     std::thread dispatcher_;

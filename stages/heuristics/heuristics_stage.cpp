@@ -416,6 +416,23 @@ std::string HeuristicsStage::describe() const {
     return text;
 }
 
+void HeuristicsStage::metrics(MetricsWriter& writer, std::string_view stage) const {
+    for (const auto& rule : rules_) {
+        writer.counter(
+            "edgeflow_events_total", "Events emitted, by rule",
+            {{"stage", stage}, {"rule", rule->common().id}, {"kind", rule->common().kind}},
+            static_cast<double>(rule->events()));
+        writer.counter("edgeflow_rule_skipped_total",
+                       "Messages a rule could not use (input missing or not a number)",
+                       {{"stage", stage}, {"rule", rule->common().id}},
+                       static_cast<double>(rule->skipped()));
+    }
+    writer.counter("edgeflow_events_not_emitted_total",
+                   "Events a shard's outbox had no room for (runtime.max_emitted_per_batch)",
+                   {{"stage", stage}},
+                   static_cast<double>(events_dropped_->load(std::memory_order_relaxed)));
+}
+
 std::string HeuristicsStage::state() const {
     std::size_t keys = 0;
     std::uint64_t evictions = 0;

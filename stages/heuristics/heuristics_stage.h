@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "core/metrics/metrics_writer.h"
 #include "core/stage.h"
 #include "core/state/event_time.h"
 #include "core/state/key_table.h"
@@ -55,6 +56,8 @@ public:
     void end_batch(Batch& batch, StageCounters& counters) noexcept;
     std::string describe() const;
     std::string state() const;
+    /// Events by rule, and events the outbox had no room for.
+    void metrics(MetricsWriter& writer, std::string_view stage) const;
 
     const HeuristicsConfig& config() const noexcept { return config_; }
     const std::vector<std::unique_ptr<heuristics::Rule>>& rules() const noexcept { return rules_; }

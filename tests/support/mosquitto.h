@@ -21,6 +21,9 @@ public:
     /// SIGTERM and wait: a persistent broker saves its state on the way out.
     void stop();
 
+    /// Makes the next start() listen on `port` (before the first start: a client may be told
+    /// the port before the broker is up).
+    void use_port(int port) noexcept { port_ = port; }
     int port() const noexcept { return port_; }
     std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
     std::string log() const;

@@ -241,9 +241,10 @@ TEST(PipelineConfigErrors, UnknownKeyWithABlockValuePointsAtTheKey) {
 TEST(PipelineConfigErrors, UnknownRuntimeKey) {
     EXPECT_THAT(errors_with("runtime:\n  workers: 2\n  wrokers: 3\n"),
                 ElementsAre("pipeline.yaml:8:3: runtime.wrokers: expected one of the keys of "
-                            "the runtime block: batch_size egress_queue ingest_queue "
-                            "max_emitted_per_batch max_in_flight_batches max_payload_bytes "
-                            "shards workers, found unknown key "
+                            "the runtime block: batch_size cpus egress_queue http idle "
+                            "ingest_queue io_cpus log_level max_emitted_per_batch "
+                            "max_in_flight_batches max_payload_bytes pin shards siblings spin_us "
+                            "workers, found unknown key "
                             "\"wrokers\""));
 }
 
@@ -314,6 +315,85 @@ TEST(PipelineConfigErrors, RuntimeNumbersOutOfRange) {
         {"ingest_queue: 5",
          "pipeline.yaml:7:17: runtime.ingest_queue: expected ingest_queue (a map of keys), found "
          "\"5\""},
+    };
+    for (const auto& c : cases) {
+        EXPECT_THAT(runtime_errors(c.line), ElementsAre(c.message)) << c.line;
+    }
+}
+
+TEST(PipelineConfig, ThreadPlacementKeys) {
+    const auto parsed = parse(std::string(minimal) + R"(runtime:
+  workers: 3
+  cpus: [0, 2-3]
+  io_cpus: "1"
+  pin: true
+  siblings: together
+  idle: spin
+  spin_us: 20
+  log_level: debug
+  http: {listen: "0.0.0.0:9100"}
+)");
+    ASSERT_THAT(parsed.errors, IsEmpty());
+    const RuntimeConfig& r = parsed.config.runtime;
+    EXPECT_FALSE(r.cpus.automatic);
+    EXPECT_THAT(r.cpus.cpus, ElementsAre(0, 2, 3));
+    EXPECT_THAT(r.io_cpus.cpus, ElementsAre(1));
+    EXPECT_TRUE(r.pin);
+    EXPECT_EQ(r.siblings, SiblingPolicy::together);
+    EXPECT_EQ(r.idle, IdleStrategy::spin);
+    EXPECT_EQ(r.spin_us, 20u);
+    EXPECT_EQ(r.log_level, "debug");
+    EXPECT_EQ(r.http.host, "0.0.0.0");
+    EXPECT_EQ(r.http.port, 9100);
+    EXPECT_TRUE(r.http.explicit_listen);
+}
+
+TEST(PipelineConfig, ThreadPlacementDefaults) {
+    const auto parsed = parse(minimal);
+    const RuntimeConfig& r = parsed.config.runtime;
+    EXPECT_TRUE(r.cpus.automatic);
+    EXPECT_TRUE(r.io_cpus.automatic);
+    EXPECT_FALSE(r.pin);
+    EXPECT_EQ(r.idle, IdleStrategy::block);
+    EXPECT_TRUE(r.http.enabled);
+    EXPECT_EQ(r.http.host, "127.0.0.1");
+    EXPECT_EQ(r.http.port, 9464);
+    EXPECT_FALSE(r.http.explicit_listen);
+    EXPECT_FALSE(parse(std::string(minimal) + "runtime: {http: {listen: off}}\n")
+                     .config.runtime.http.enabled);
+    EXPECT_EQ(parse(std::string(minimal) + "runtime: {cpus: \"2\"}\n").config.effective_workers(),
+              1u);
+}
+
+TEST(PipelineConfigErrors, ThreadPlacementValues) {
+    struct Case {
+        const char* line;
+        const char* message;
+    };
+    const Case cases[] = {
+        {"cpus: [0, x]",
+         "pipeline.yaml:7:13: runtime.cpus[1]: expected a CPU number or a range such as 2-3, "
+         "found \"x\""},
+        {"cpus: 3-1",
+         "pipeline.yaml:7:9: runtime.cpus: expected auto, or CPU numbers and ranges such as "
+         "[0, 2-3] or \"0-3,6\", found \"3-1\""},
+        {"io_cpus: {a: 1}",
+         "pipeline.yaml:7:12: runtime.io_cpus: expected auto, or CPU numbers and ranges such as "
+         "[0, 2-3] or \"0-3,6\", found a map"},
+        {"pin: yes", "pipeline.yaml:7:8: runtime.pin: expected true or false, found \"yes\""},
+        {"idle: sleep",
+         "pipeline.yaml:7:9: runtime.idle: expected one of spin yield block, found \"sleep\""},
+        {"siblings: near",
+         "pipeline.yaml:7:13: runtime.siblings: expected one of apart together, found \"near\""},
+        {"log_level: loud",
+         "pipeline.yaml:7:14: runtime.log_level: expected one of debug info warn error off, "
+         "found \"loud\""},
+        {"http: {listen: 9464}",
+         "pipeline.yaml:7:18: runtime.http.listen: expected an address to listen on, host:port "
+         "(127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464), or off, found \"9464\""},
+        {"http: {port: 1}",
+         "pipeline.yaml:7:10: runtime.http.port: expected one of the keys of the http block: "
+         "listen, found unknown key \"port\""},
     };
     for (const auto& c : cases) {
         EXPECT_THAT(runtime_errors(c.line), ElementsAre(c.message)) << c.line;
