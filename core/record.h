@@ -153,4 +153,125 @@ private:
     std::vector<std::uint32_t> open_;  // containers not yet closed, innermost last
 };
 
+// The accessors below run for every field of every message (member lookups, serialization):
+// defined here so they inline into those loops.
+
+inline ValueType ValueRef::type() const noexcept {
+    return record_->node(index_).type;
+}
+inline bool ValueRef::as_bool() const noexcept {
+    return record_->node(index_).boolean;
+}
+inline std::int64_t ValueRef::as_int64() const noexcept {
+    return record_->node(index_).int64;
+}
+inline std::uint64_t ValueRef::as_uint64() const noexcept {
+    return record_->node(index_).uint64;
+}
+
+inline double ValueRef::as_double() const noexcept {
+    const auto& n = record_->node(index_);
+    switch (n.type) {
+        case ValueType::int64:
+            return static_cast<double>(n.int64);
+        case ValueType::uint64:
+            return static_cast<double>(n.uint64);
+        case ValueType::float64:
+            return n.float64;
+        default:
+            return 0.0;
+    }
+}
+
+inline std::string_view ValueRef::as_string() const noexcept {
+    const auto& n = record_->node(index_);
+    return record_->text(n.string_offset, n.count);
+}
+
+inline std::string_view ValueRef::key() const noexcept {
+    const auto& n = record_->node(index_);
+    return record_->text(n.key_offset, n.key_length);
+}
+
+inline std::uint32_t ValueRef::size() const noexcept {
+    const auto& n = record_->node(index_);
+    return (n.type == ValueType::array || n.type == ValueType::object) ? n.count : 0;
+}
+
+inline ValueRef ValueRef::member(std::string_view name) const noexcept {
+    if (!valid()) {
+        return {};
+    }
+    const Record::Node& object = record_->node(index_);
+    if (object.type != ValueType::object) {
+        return {};
+    }
+    for (std::uint32_t i = index_ + 1; i < object.end;) {
+        const Record::Node& child = record_->node(i);
+        if (child.key_length == name.size() &&
+            record_->text(child.key_offset, child.key_length) == name) {
+            return {record_, i};
+        }
+        i = child.end;
+    }
+    return {};
+}
+
+inline ValueRef::Iterator& ValueRef::Iterator::operator++() noexcept {
+    index_ = record_->node(index_).end;
+    return *this;
+}
+
+inline ValueRef::Iterator ValueRef::begin() const noexcept {
+    return {record_, index_ + 1};
+}
+inline ValueRef::Iterator ValueRef::end() const noexcept {
+    return {record_, record_->node(index_).end};
+}
+
+inline std::uint32_t Record::store(std::string_view text) {
+    const auto offset = static_cast<std::uint32_t>(arena_.size());
+    arena_.append(text);
+    return offset;
+}
+
+inline Record::Node& Record::push(ValueType type, std::string_view key) {
+    if (!open_.empty()) {
+        auto& parent = nodes_[open_.back()];
+        ++parent.count;
+        if (parent.type != ValueType::object) {
+            key = {};
+        }
+    }
+    // Filled in place: a Node built in a temporary and copied in costs a store-forwarding stall.
+    const auto key_offset = store(key);
+    Node& node = nodes_.emplace_back();
+    node.type = type;
+    node.key_offset = key_offset;
+    node.key_length = static_cast<std::uint32_t>(key.size());
+    node.end = static_cast<std::uint32_t>(nodes_.size());
+    return node;
+}
+
+inline void Record::add_null(std::string_view key) {
+    push(ValueType::null, key);
+}
+inline void Record::add_bool(std::string_view key, bool value) {
+    push(ValueType::boolean, key).boolean = value;
+}
+inline void Record::add_int64(std::string_view key, std::int64_t value) {
+    push(ValueType::int64, key).int64 = value;
+}
+inline void Record::add_uint64(std::string_view key, std::uint64_t value) {
+    push(ValueType::uint64, key).uint64 = value;
+}
+inline void Record::add_double(std::string_view key, double value) {
+    push(ValueType::float64, key).float64 = value;
+}
+inline void Record::add_string(std::string_view key, std::string_view value) {
+    auto& node = push(ValueType::string, key);
+    node.count = static_cast<std::uint32_t>(value.size());
+    node.string_offset = store(value);
+}
+
 }  // namespace edgeflow
