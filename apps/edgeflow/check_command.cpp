@@ -81,6 +81,11 @@ int check_command(std::span<const std::string_view> args) {
             std::printf(" (up to %llu us, then block)",
                         static_cast<unsigned long long>(config.runtime.spin_us));
         }
+        if (config.runtime.inline_batch > 0) {
+            std::printf("; batches of up to %llu run on the dispatch thread when the stages "
+                        "are idle",
+                        static_cast<unsigned long long>(config.runtime.inline_batch));
+        }
         std::printf("\n");
     } else {
         std::printf("  note        on this machine `edgeflow run` would not start: %s\n",

@@ -451,6 +451,7 @@ std::string runtime_block(const RuntimeConfig& r, const std::string& comment) {
     out += "  egress_queue:\n    capacity: " + std::to_string(r.egress_queue.capacity) + "\n";
     out += "  idle: " + std::string(to_string(r.idle)) + "\n";
     out += "  spin_us: " + std::to_string(r.spin_us) + "\n";
+    out += "  inline_batch: " + std::to_string(r.inline_batch) + "\n";
     if (!r.log_level.empty()) {
         out += "  log_level: " + r.log_level + "\n";
     }

@@ -84,6 +84,7 @@ void parse_runtime(const ConfigNode& node, RuntimeConfig& runtime, ConfigErrors&
     reader.optional_uint("max_payload_bytes", runtime.max_payload_bytes, 16, 256u << 20);
     reader.optional_uint("shards", runtime.shards, 1, 1024, "auto", 0);
     reader.optional_uint("max_emitted_per_batch", runtime.max_emitted_per_batch, 1, 65536);
+    reader.optional_uint("inline_batch", runtime.inline_batch, 0, 4096);
     if (const ConfigNode* ingest = reader.get("ingest_queue")) {
         MapReader q(*ingest, errors, "ingest_queue");
         q.optional_uint("capacity", runtime.ingest_queue.capacity, 1, max_capacity);

@@ -58,6 +58,9 @@ struct RuntimeConfig {
     std::uint64_t max_payload_bytes = 1 << 20;
     std::uint64_t shards = 0;  ///< state shards of the stateful stages; 0 = one per worker
     std::uint64_t max_emitted_per_batch = 256;  ///< events and snapshots per shard and batch
+    /// Batches of at most this many messages run on the dispatch thread while no other batch
+    /// is in the graph (0: every batch goes to the workers).
+    std::uint64_t inline_batch = 8;
     IngestQueueConfig ingest_queue;
     EgressQueueConfig egress_queue;
     IdleStrategy idle = IdleStrategy::block;
@@ -99,6 +102,10 @@ struct PipelineConfig {
     std::size_t effective_workers() const noexcept;
     std::size_t effective_in_flight_batches() const noexcept;
     std::size_t effective_shards() const noexcept;
+    /// Scratch slots a stage needs (build_stages): one per arena thread — the workers and the
+    /// slot reserved for the thread that waits on the graph — plus one for the dispatch thread,
+    /// which runs small batches itself while the graph is idle (`runtime.inline_batch`).
+    std::size_t worker_slots() const noexcept { return effective_workers() + 2; }
 };
 
 /// Top-level blocks a pipeline file may have. A stage with a block of its own adds it here.

@@ -60,6 +60,7 @@ FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::
     // own, so it sees batches in dispatch order (per-key order for its state) while stateless
     // stages around it stay parallel. A run of sharded stages becomes one section node.
     const auto shard_count = static_cast<unsigned>(std::max<std::size_t>(1, shards));
+    shards_ = shard_count;
     tbb::flow::sender<Batch*>* previous = nullptr;
     for (std::size_t i = 0; i < stages.size(); ++i) {
         AnyStage* s = stages[i].get();
@@ -72,6 +73,7 @@ FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::
                 section.push_back(stages[i].get());
             }
             --i;
+            steps_.push_back(Step{nullptr, section});
             node = std::make_unique<StageNode>(
                 graph_, tbb::flow::serial,
                 [section, worker_slots, shard_count](Batch* batch) noexcept {
@@ -80,6 +82,7 @@ FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::
                     return batch;
                 });
         } else {
+            steps_.push_back(Step{s, {}});
             node = std::make_unique<StageNode>(
                 graph_, keyed ? tbb::flow::serial : tbb::flow::unlimited,
                 [s, worker_slots](Batch* batch) noexcept {
@@ -109,11 +112,12 @@ FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::
     }
     sequencer_ = std::make_unique<tbb::flow::sequencer_node<Batch*>>(
         graph_, [](Batch* const& batch) { return static_cast<std::size_t>(batch->sequence); });
-    exit_ = std::make_unique<tbb::flow::function_node<Batch*>>(graph_, tbb::flow::serial,
-                                                               [this](Batch* batch) noexcept {
-                                                                   on_done_(batch);
-                                                                   return tbb::flow::continue_msg();
-                                                               });
+    exit_ = std::make_unique<tbb::flow::function_node<Batch*>>(
+        graph_, tbb::flow::serial, [this](Batch* batch) noexcept {
+            on_done_(batch);
+            in_graph_.fetch_sub(1, std::memory_order_release);
+            return tbb::flow::continue_msg();
+        });
     if (previous != nullptr) {
         tbb::flow::make_edge(*previous, *sequencer_);
     } else {
@@ -127,7 +131,22 @@ FlowGraph::~FlowGraph() {
 }
 
 void FlowGraph::put(Batch* batch) {
+    in_graph_.fetch_add(1, std::memory_order_relaxed);
     entry_->try_put(batch);
+}
+
+void FlowGraph::run_inline(Batch* batch, unsigned worker) noexcept {
+    for (const Step& step : steps_) {
+        if (step.stage == nullptr) {
+            run_section(step.section, *batch, shards_, false, [worker] { return worker; });
+            continue;
+        }
+        StageContext ctx{worker, step.stage->counters};
+        const std::uint64_t started = steady_now_ns();
+        step.stage->process(*batch, ctx);
+        step.stage->batch_latency.record(steady_now_ns() - started);
+    }
+    on_done_(batch);
 }
 
 void FlowGraph::wait() {

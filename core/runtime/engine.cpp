@@ -135,6 +135,11 @@ Status Engine::start() {
                                              [this](Batch* batch) { on_graph_done(batch); });
     });
 
+    // The dispatch thread's scratch slot follows the arena's (PipelineConfig::worker_slots);
+    // stages built for fewer slots than that never run inline.
+    inline_slot_ = static_cast<unsigned>(workers_ + 1);
+    inline_batch_ = inline_slot_ < config_.worker_slots() ? config_.runtime.inline_batch : 0;
+
     started_at_ = std::chrono::steady_clock::now();
     started_ = true;
     dispatcher_ = std::thread([this] {
@@ -322,9 +327,15 @@ void Engine::dispatch_loop() {
         ingest_space_.signal(static_cast<ssize_t>(n));
         ingest_counters_.depth.add(-static_cast<std::int64_t>(n));
         batch->set_size(n);
-        batch->sequence = next_sequence_++;
         batches_in_flight_.fetch_add(1, std::memory_order_relaxed);
-        graph_->put(batch);
+        if (n <= inline_batch_ && graph_->idle()) {
+            // A trickle: run it here rather than wake a worker for it (see FlowGraph).
+            graph_->run_inline(batch, inline_slot_);
+            inline_batches_.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            batch->sequence = next_sequence_++;
+            graph_->put(batch);
+        }
         batch = nullptr;
     }
     if (batch != nullptr) {
@@ -410,6 +421,10 @@ void Engine::metrics(MetricsWriter& w) const {
               {{"queue", "ingest"}}, static_cast<double>(load(ingest_counters_.waits)));
     w.gauge("edgeflow_batches_in_flight", "Batches between the dispatcher and the sinks", {},
             static_cast<double>(batches_in_flight_.load(std::memory_order_relaxed)));
+    w.counter("edgeflow_batches_inline_total",
+              "Batches the dispatch thread ran itself while the graph was idle "
+              "(runtime.inline_batch)",
+              {}, static_cast<double>(load(inline_batches_)));
     for (std::size_t i = 0; i < stages_.size() && i < stage_labels_.size(); ++i) {
         const AnyStage& st = *stages_[i];
         const MetricsWriter::Labels labels = {{"stage", stage_labels_[i]}};

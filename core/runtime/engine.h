@@ -12,6 +12,11 @@
 // block or drop_oldest, counted), the graph and egress queue by the batch pool, and messages by
 // the message pool, all allocated in start().
 //
+// A batch of at most `runtime.inline_batch` messages that finds no other batch in the graph is
+// run by the dispatch thread itself (FlowGraph::run_inline): at low rates the stages then cost
+// what they cost, not a worker's wake-up and spin per batch. Under load batches fill up or
+// find the graph busy, and go to the workers.
+//
 // The dispatch and egress threads wait on an empty queue as `runtime.idle` says: spin or yield
 // for up to `spin_us`, then block. Latency is recorded per stage (per batch, by the graph) and
 // end to end (per message, from Message::ingest_ns to the sinks' write, in the egress thread)
@@ -54,6 +59,13 @@ struct IngestCounters {
     std::atomic<std::uint64_t> slow_enqueues{0};  ///< enqueues that had to allocate
 };
 
+/// The engine's queues wait as `runtime.idle` says (Engine::spin_until) and nothing more: the
+/// queue's own semaphore would otherwise spin 10,000 rounds before every block, which at low
+/// rates is most of the dispatch and egress threads' CPU time, whatever `idle` says.
+struct EngineQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
+    static const int MAX_SEMA_SPINS = 0;
+};
+
 class Engine final : private IngestPort {
 public:
     Engine(const PipelineConfig& config, std::vector<std::unique_ptr<AnyStage>> stages,
@@ -81,6 +93,8 @@ public:
     const std::vector<std::unique_ptr<Sink>>& sinks() const noexcept { return sinks_; }
     const IngestCounters& ingest() const noexcept { return ingest_counters_; }
     const DeadLetterCounts& dead_letters() const noexcept { return *dead_letters_; }
+    /// Batches the dispatch thread ran itself while the graph was idle (`runtime.inline_batch`).
+    std::uint64_t inline_batches() const noexcept { return load(inline_batches_); }
     /// The CPU layout in effect (after start()).
     const CpuLayout& layout() const noexcept { return layout_; }
     /// Time from ingest to the sinks' write, per message (filtered messages excluded).
@@ -116,10 +130,10 @@ private:
 
     std::unique_ptr<MessagePool> messages_;
     std::vector<std::unique_ptr<Batch>> batch_storage_;
-    moodycamel::BlockingConcurrentQueue<Batch*> free_batches_;
-    moodycamel::BlockingConcurrentQueue<Message*> ingest_;
+    moodycamel::BlockingConcurrentQueue<Batch*, EngineQueueTraits> free_batches_;
+    moodycamel::BlockingConcurrentQueue<Message*, EngineQueueTraits> ingest_;
     moodycamel::LightweightSemaphore ingest_space_;
-    moodycamel::BlockingConcurrentQueue<Batch*> egress_;
+    moodycamel::BlockingConcurrentQueue<Batch*, EngineQueueTraits> egress_;
     // The graph's exit node runs on whichever worker is free, one at a time. Without one
     // explicit producer, each worker thread would be its own producer, and the queue keeps
     // order only per producer: batches would overtake each other here.
@@ -143,6 +157,9 @@ private:
     std::atomic<bool> dispatch_done_{false};
     std::atomic<bool> aborting_{false};
     std::atomic<std::int64_t> batches_in_flight_{0};
+    std::uint64_t inline_batch_ = 0;  ///< runtime.inline_batch, or 0 when there is no slot
+    unsigned inline_slot_ = 0;        ///< the dispatch thread's scratch slot
+    std::atomic<std::uint64_t> inline_batches_{0};
     std::uint64_t next_sequence_ = 0;
     bool has_sharded_stages_ = false;
     std::chrono::steady_clock::time_point started_at_;

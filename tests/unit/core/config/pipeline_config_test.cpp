@@ -242,7 +242,7 @@ TEST(PipelineConfigErrors, UnknownRuntimeKey) {
     EXPECT_THAT(errors_with("runtime:\n  workers: 2\n  wrokers: 3\n"),
                 ElementsAre("pipeline.yaml:8:3: runtime.wrokers: expected one of the keys of "
                             "the runtime block: batch_size cpus egress_queue http idle "
-                            "ingest_queue io_cpus log_level max_emitted_per_batch "
+                            "ingest_queue inline_batch io_cpus log_level max_emitted_per_batch "
                             "max_in_flight_batches max_payload_bytes pin shards siblings spin_us "
                             "workers, found unknown key "
                             "\"wrokers\""));
@@ -330,6 +330,7 @@ TEST(PipelineConfig, ThreadPlacementKeys) {
   siblings: together
   idle: spin
   spin_us: 20
+  inline_batch: 0
   log_level: debug
   http: {listen: "0.0.0.0:9100"}
 )");
@@ -342,6 +343,7 @@ TEST(PipelineConfig, ThreadPlacementKeys) {
     EXPECT_EQ(r.siblings, SiblingPolicy::together);
     EXPECT_EQ(r.idle, IdleStrategy::spin);
     EXPECT_EQ(r.spin_us, 20u);
+    EXPECT_EQ(r.inline_batch, 0u);
     EXPECT_EQ(r.log_level, "debug");
     EXPECT_EQ(r.http.host, "0.0.0.0");
     EXPECT_EQ(r.http.port, 9100);
@@ -355,6 +357,8 @@ TEST(PipelineConfig, ThreadPlacementDefaults) {
     EXPECT_TRUE(r.io_cpus.automatic);
     EXPECT_FALSE(r.pin);
     EXPECT_EQ(r.idle, IdleStrategy::block);
+    EXPECT_EQ(r.inline_batch, 8u);
+    EXPECT_EQ(parsed.config.worker_slots(), parsed.config.effective_workers() + 2);
     EXPECT_TRUE(r.http.enabled);
     EXPECT_EQ(r.http.host, "127.0.0.1");
     EXPECT_EQ(r.http.port, 9464);
@@ -383,6 +387,9 @@ TEST(PipelineConfigErrors, ThreadPlacementValues) {
         {"pin: yes", "pipeline.yaml:7:8: runtime.pin: expected true or false, found \"yes\""},
         {"idle: sleep",
          "pipeline.yaml:7:9: runtime.idle: expected one of spin yield block, found \"sleep\""},
+        {"inline_batch: 5000",
+         "pipeline.yaml:7:17: runtime.inline_batch: expected a whole number from 0 to 4096, "
+         "found \"5000\""},
         {"siblings: near",
          "pipeline.yaml:7:13: runtime.siblings: expected one of apart together, found \"near\""},
         {"log_level: loud",

@@ -211,6 +211,8 @@ constexpr std::size_t total_messages = 20;
 
 class EngineQueueTest : public testing::TestWithParam<FullPolicy> {
 protected:
+    virtual std::uint64_t inline_batch() const { return RuntimeConfig{}.inline_batch; }
+
     void SetUp() override {
         config_.file = "engine_test.yaml";
         EndpointConfig source;
@@ -228,10 +230,11 @@ protected:
         config_.runtime.ingest_queue.capacity = ingest_capacity;
         config_.runtime.ingest_queue.when_full = GetParam();
         config_.runtime.egress_queue.capacity = egress_capacity;
+        config_.runtime.inline_batch = inline_batch();
 
         auto counts = std::make_shared<DeadLetterCounts>();
         ConfigErrors errors(config_.file);
-        auto stages = build_stages(config_, config_.effective_workers() + 1, counts, errors);
+        auto stages = build_stages(config_, config_.worker_slots(), counts, errors);
         ASSERT_TRUE(errors.empty()) << errors.to_string();
         auto source_ptr = std::make_unique<ScriptedSource>();
         source_ = source_ptr.get();
@@ -371,6 +374,58 @@ TEST_P(EngineDropOldestPolicy, SourceNeverWaitsAndTheOldestAreDropped) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, EngineDropOldestPolicy, testing::Values(FullPolicy::drop_oldest),
+                         policy_name);
+
+// One message at a time, each delivered before the next is sent: every batch finds the graph
+// idle and the dispatch thread runs it (runtime.inline_batch, default 8).
+std::vector<std::string> send_one_at_a_time(ScriptedSource& source, GateSink& sink) {
+    sink.open();
+    for (std::size_t i = 0; i < total_messages; ++i) {
+        source.allow(i + 1);
+        if (!wait_until([&] { return sink.received().size() == i + 1; })) {
+            ADD_FAILURE() << "message " << i << " never arrived";
+            break;
+        }
+    }
+    return sink.received();
+}
+
+std::vector<std::string> all_payloads() {
+    std::vector<std::string> expected;
+    for (std::size_t i = 0; i < total_messages; ++i) {
+        expected.push_back(payload(i));
+    }
+    return expected;
+}
+
+class EngineTrickle : public EngineQueueTest {};
+
+TEST_P(EngineTrickle, RunsOnTheDispatchThreadWhileTheGraphIsIdle) {
+    EXPECT_EQ(send_one_at_a_time(*source_, *sink_), all_payloads());
+    // The graph counts a batch out just after on_done; a message sent in that instant would
+    // go to the workers, which the 1 ms polling above makes all but impossible.
+    EXPECT_GE(engine_->inline_batches(), total_messages - 2);
+    EXPECT_LE(engine_->inline_batches(), total_messages + 50) << "beyond the idle ticks";
+    const Status stopped = engine_->stop();
+    ASSERT_TRUE(stopped) << stopped.message();
+    EXPECT_EQ(load(engine_->stages().back()->counters.out), total_messages);
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, EngineTrickle, testing::Values(FullPolicy::block), policy_name);
+
+class EngineWithoutInline : public EngineQueueTest {
+protected:
+    std::uint64_t inline_batch() const override { return 0; }
+};
+
+TEST_P(EngineWithoutInline, EveryBatchGoesToTheWorkers) {
+    EXPECT_EQ(send_one_at_a_time(*source_, *sink_), all_payloads());
+    EXPECT_EQ(engine_->inline_batches(), 0u);
+    const Status stopped = engine_->stop();
+    ASSERT_TRUE(stopped) << stopped.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, EngineWithoutInline, testing::Values(FullPolicy::block),
                          policy_name);
 
 }  // namespace
