@@ -265,7 +265,7 @@ void Engine::submit(Message* message) noexcept {
 }
 
 void Engine::give_back(Message* message) noexcept {
-    messages_->put_from_any_thread(message);
+    messages_->put(message);
     ingest_space_.signal(1);
 }
 

@@ -7,44 +7,50 @@
 namespace edgeflow {
 
 MessagePool::MessagePool(std::size_t size, std::size_t destinations)
-    // Room for every message twice over, so the egress producer's blocks can never run out
-    // while consumers hold partially drained ones: try_enqueue then always succeeds.
-    : free_(2 * size + 4 * moodycamel::ConcurrentQueueDefaultTraits::BLOCK_SIZE, 1, 8),
-      egress_token_(free_) {
-    storage_.reserve(size);
-    for (std::size_t i = 0; i < size; ++i) {
-        auto message = std::make_unique<Message>();
-        message->destination_topics.resize(destinations);
-        message->topic.reserve(128);
-        message->payload.reserve(512 + simdjson::SIMDJSON_PADDING);
-        message->output.reserve(512);
-        const bool queued = free_.try_enqueue(egress_token_, message.get());
-        EDGEFLOW_ASSERT(queued);
-        static_cast<void>(queued);
-        storage_.push_back(std::move(message));
+    : storage_(size), next_(std::make_unique<std::atomic<std::uint32_t>[]>(size)) {
+    EDGEFLOW_ASSERT(size < index_mask);
+    // Pushed in reverse, so the first message is on top.
+    for (std::size_t i = size; i-- > 0;) {
+        Message& message = storage_[i];
+        message.destination_topics.resize(destinations);
+        message.topic.reserve(128);
+        message.payload.reserve(512 + simdjson::SIMDJSON_PADDING);
+        message.output.reserve(512);
+        next_[i].store(static_cast<std::uint32_t>(head_.load() & index_mask));
+        head_.store(i + 1);
     }
 }
 
 Message* MessagePool::take() noexcept {
-    Message* message = nullptr;
-    return free_.try_dequeue(message) ? message : nullptr;
+    std::uint64_t head = head_.load(std::memory_order_acquire);
+    while (true) {
+        const auto top = static_cast<std::uint32_t>(head & index_mask);
+        if (top == 0) {
+            return nullptr;
+        }
+        // May be stale if another thread pops `top` meanwhile; then the counter has moved and
+        // the exchange fails.
+        const std::uint32_t below = next_[top - 1].load(std::memory_order_relaxed);
+        const std::uint64_t next = ((head >> 32) + 1) << 32 | below;
+        if (head_.compare_exchange_weak(head, next, std::memory_order_acquire,
+                                        std::memory_order_acquire)) {
+            return &storage_[top - 1];
+        }
+    }
 }
 
 void MessagePool::put(Message* message) noexcept {
+    EDGEFLOW_ASSERT(message >= storage_.data() && message < storage_.data() + storage_.size());
     message->reset();
-    const bool queued = free_.try_enqueue(egress_token_, message);
-    EDGEFLOW_ASSERT(queued);
-    static_cast<void>(queued);
-}
-
-void MessagePool::put_from_any_thread(Message* message) noexcept {
-    message->reset();
-    // A thread's first implicit enqueue creates its producer, which try_enqueue may refuse;
-    // enqueue then allocates it once. This path is rare (a source abandoning a message it
-    // took), never per message in steady state.
-    if (!free_.try_enqueue(message)) {
-        free_.enqueue(message);
-    }
+    const auto index = static_cast<std::uint32_t>(message - storage_.data());
+    std::uint64_t head = head_.load(std::memory_order_relaxed);
+    std::uint64_t next;
+    do {
+        next_[index].store(static_cast<std::uint32_t>(head & index_mask),
+                           std::memory_order_relaxed);
+        next = ((head >> 32) + 1) << 32 | (index + 1);
+    } while (!head_.compare_exchange_weak(head, next, std::memory_order_release,
+                                          std::memory_order_relaxed));
 }
 
 }  // namespace edgeflow
