@@ -46,6 +46,14 @@ void run_section(const std::vector<AnyStage*>& section, Batch& batch, unsigned s
     batch.merge_emitted();
 }
 
+// One batch through one (unsharded) stage, timed.
+void run_stage(AnyStage& stage, Batch& batch, unsigned worker) noexcept {
+    StageContext ctx{worker, stage.counters};
+    const std::uint64_t started = steady_now_ns();
+    stage.process(batch, ctx);
+    stage.batch_latency.record(steady_now_ns() - started);
+}
+
 }  // namespace
 
 void run_sharded_section(const std::vector<AnyStage*>& section, Batch& batch, unsigned worker,
@@ -83,15 +91,12 @@ FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::
                 });
         } else {
             steps_.push_back(Step{s, {}});
-            node = std::make_unique<StageNode>(
-                graph_, keyed ? tbb::flow::serial : tbb::flow::unlimited,
-                [s, worker_slots](Batch* batch) noexcept {
-                    StageContext ctx{worker_slot(worker_slots), s->counters};
-                    const std::uint64_t started = steady_now_ns();
-                    s->process(*batch, ctx);
-                    s->batch_latency.record(steady_now_ns() - started);
-                    return batch;
-                });
+            node = std::make_unique<StageNode>(graph_,
+                                               keyed ? tbb::flow::serial : tbb::flow::unlimited,
+                                               [s, worker_slots](Batch* batch) noexcept {
+                                                   run_stage(*s, *batch, worker_slot(worker_slots));
+                                                   return batch;
+                                               });
         }
         tbb::flow::receiver<Batch*>* entry = node.get();
         if (keyed) {
@@ -141,10 +146,7 @@ void FlowGraph::run_inline(Batch* batch, unsigned worker) noexcept {
             run_section(step.section, *batch, shards_, false, [worker] { return worker; });
             continue;
         }
-        StageContext ctx{worker, step.stage->counters};
-        const std::uint64_t started = steady_now_ns();
-        step.stage->process(*batch, ctx);
-        step.stage->batch_latency.record(steady_now_ns() - started);
+        run_stage(*step.stage, *batch, worker);
     }
     on_done_(batch);
 }

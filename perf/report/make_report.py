@@ -71,9 +71,9 @@ def main():
         md.append("")
         md.append(f"Engine stages: `{stages}`. The hand-fused *full* loop does the whole "
                   "reference work (LKV fill, threshold with hysteresis and debounce, 10 s "
-                  "window, camera/gas correlation included); the *stateless* loop does the "
-                  "part the engine pipeline does today (parse, map, dataset lookup, "
-                  "serialize). Engine peak: the open-loop source releasing as fast as the "
+                  "window, camera/gas correlation included); the *stateless* loop only its "
+                  "stateless part (parse, map, dataset lookup, serialize), which shows what "
+                  "the state costs when written by hand. Engine peak: the open-loop source releasing as fast as the "
                   "engine takes messages (its thread renders every message, and shares the "
                   "cores).")
         md.append("")
