@@ -1,7 +1,7 @@
 // Message: one MQTT-shaped message on its way through the engine, from a source to the sinks.
 //
-// Messages live in a MessagePool (core/runtime/message_pool.h) and are reused: every buffer here keeps
-// its capacity from one use to the next, so a warm engine fills and drains messages without
+// Messages live in a MessagePool (core/runtime/message_pool.h) and are reused: every buffer here
+// keeps its capacity from one use to the next, so a warm engine fills and drains messages without
 // allocating. A message is owned by exactly one thread at a time: the source that fills it,
 // the graph worker processing its batch, then the egress thread that hands it to the sinks.
 #pragma once

@@ -82,9 +82,10 @@ int check_command(std::span<const std::string_view> args) {
                         static_cast<unsigned long long>(config.runtime.spin_us));
         }
         if (config.runtime.inline_batch > 0) {
-            std::printf("; batches of up to %llu run on the dispatch thread when the stages "
-                        "are idle",
-                        static_cast<unsigned long long>(config.runtime.inline_batch));
+            std::printf(
+                "; batches of up to %llu run on the dispatch thread when the stages "
+                "are idle",
+                static_cast<unsigned long long>(config.runtime.inline_batch));
         }
         std::printf("\n");
     } else {

@@ -61,8 +61,8 @@ std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigError
     loaded.config.replay = replay;
     loaded.dead_letters = std::make_shared<DeadLetterCounts>();
     StageExtras extras;
-    loaded.stages = build_stages(loaded.config, loaded.config.worker_slots(),
-                                 loaded.dead_letters, errors, &extras);
+    loaded.stages = build_stages(loaded.config, loaded.config.worker_slots(), loaded.dead_letters,
+                                 errors, &extras);
     for (const std::size_t index : extras.emitted_only) {
         loaded.config.destinations[index].emitted_only = true;
     }

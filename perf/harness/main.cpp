@@ -134,8 +134,7 @@ int inprocess(const Args& args) {
     }
     auto dead_letters = std::make_shared<DeadLetterCounts>();
     StageExtras extras;
-    auto stages =
-        build_stages(config, config.worker_slots(), dead_letters, errors, &extras);
+    auto stages = build_stages(config, config.worker_slots(), dead_letters, errors, &extras);
     for (const std::size_t index : extras.emitted_only) {
         config.destinations[index].emitted_only = true;
     }
