@@ -36,6 +36,7 @@
 #include "perf/harness/open_loop_source.h"
 #include "perf/harness/schedule.h"
 #include "perf/harness/workload.h"
+#include "perf/loadgen/tool_options.h"
 
 namespace edgeflow::perf {
 namespace {
@@ -149,49 +150,55 @@ mosquitto* connect(const Options& o, const std::string& id, void* self) {
     return client;
 }
 
+constexpr std::string_view usage =
+    R"(Usage: edgeflow_mqtt_load [--host H] [--port P] --rate MSG_PER_S [--seconds S]
+                          [--warmup S] [--drain S] [--connections N] [--sub-clients N]
+                          [--qos 0|1|2] [--inflight N] [--sub FILTER] [--id PREFIX]
+                          [--seq-base N]
+
+Publishes the reference workload open loop at --rate messages/s in all, over --connections
+clients, for --warmup + --seconds, and measures what --sub-clients subscribers to --sub receive:
+latency from each message's scheduled send time, loss and duplicates. Prints one JSON object.
+
+  --host H            broker address (default 127.0.0.1)
+  --port P            broker port (default 1883)
+  --rate R            messages per second, all connections together (default 10000)
+  --seconds S         measured time (default 5)
+  --warmup S          time before it, delivered but not in the latency figures (default 1)
+  --drain S           how long to wait for stragglers after the last publish (default 5)
+  --connections N     publishing clients (default 1)
+  --sub-clients N     subscribing clients; more than one share one subscription (default 1)
+  --qos Q             0, 1 or 2 (default 1)
+  --inflight N        unacknowledged publishes per publishing client (default 1000)
+  --sub FILTER        topic filter to measure: factory/# (broker alone) or the engine's output
+  --id PREFIX         client id prefix (default edgeflow-load)
+  --seq-base N        first sequence number, to tell this run from an earlier one's stragglers
+  -h, --help          this help
+)";
+
 }  // namespace
 }  // namespace edgeflow::perf
 
 int main(int argc, char** argv) {
     using namespace edgeflow::perf;
     Options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string key = argv[i];
-        const char* value = argv[i + 1];
-        if (key == "--host") {
-            o.host = value;
-        } else if (key == "--port") {
-            o.port = std::atoi(value);
-        } else if (key == "--rate") {
-            o.rate = std::atof(value);
-        } else if (key == "--seconds") {
-            o.seconds = std::atof(value);
-        } else if (key == "--warmup") {
-            o.warmup = std::atof(value);
-        } else if (key == "--drain") {
-            o.drain = std::atof(value);
-        } else if (key == "--connections") {
-            o.connections = std::max(1, std::atoi(value));
-        } else if (key == "--sub-clients") {
-            o.sub_clients = std::max(1, std::atoi(value));
-        } else if (key == "--qos") {
-            o.qos = std::atoi(value);
-        } else if (key == "--inflight") {
-            o.inflight = std::atoi(value);
-        } else if (key == "--sub") {
-            o.sub = value;
-        } else if (key == "--id") {
-            o.id = value;
-        } else if (key == "--seq-base") {
-            o.seq_base = std::strtoull(value, nullptr, 10);
-        } else {
-            std::fprintf(stderr, "edgeflow_mqtt_load: unknown option %s\n", key.c_str());
+    switch (parse_tool_options(
+        "edgeflow_mqtt_load", usage, argc, argv,
+        {text_option("--host", o.host), whole_option("--port", o.port, 1, 65535),
+         number_option("--rate", o.rate, 0.001, 1e8),
+         number_option("--seconds", o.seconds, 0.1, 86400),
+         number_option("--warmup", o.warmup, 0, 3600), number_option("--drain", o.drain, 0, 3600),
+         whole_option("--connections", o.connections, 1, 256),
+         whole_option("--sub-clients", o.sub_clients, 1, 256), whole_option("--qos", o.qos, 0, 2),
+         whole_option("--inflight", o.inflight, 1, 65535), text_option("--sub", o.sub),
+         text_option("--id", o.id),
+         whole_option("--seq-base", o.seq_base, std::uint64_t{0}, std::uint64_t{1} << 62)})) {
+        case ToolOptionsResult::help:
+            return 0;
+        case ToolOptionsResult::error:
             return 2;
-        }
-    }
-    if (o.rate <= 0) {
-        std::fputs("edgeflow_mqtt_load: --rate must be above 0 (open loop)\n", stderr);
-        return 2;
+        case ToolOptionsResult::run:
+            break;
     }
     const auto total = static_cast<std::uint64_t>(o.rate * (o.seconds + o.warmup));
     mosquitto_lib_init();

@@ -18,8 +18,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
+
+#include "perf/loadgen/tool_options.h"
 
 namespace {
 
@@ -107,33 +110,45 @@ double percentile(const std::vector<std::uint32_t>& sorted, double p) {
     return sorted[i];
 }
 
+constexpr std::string_view usage =
+    R"(Usage: edgeflow_mqtt_roundtrip [--host H] [--port P] [--count N] [--qos Q] [--window N]
+                               [--pub TOPIC] [--sub FILTER] [--timeout S]
+
+Publishes --count numbered messages on --pub, at most --window unacknowledged (closed loop),
+and counts what a subscriber to --sub receives: throughput, latency from send to receipt, loss
+and duplicates. Prints one JSON object.
+
+  --host H        broker address (default 127.0.0.1)
+  --port P        broker port (default 1883)
+  --count N       messages (default 100000)
+  --qos Q         0, 1 or 2 (default 1)
+  --window N      unacknowledged publishes at most (default 256)
+  --pub TOPIC     topic to publish on (default bench/alone)
+  --sub FILTER    topic filter to receive from (default bench/alone)
+  --timeout S     seconds to wait for the last message (default 60)
+  -h, --help      this help
+)";
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    using edgeflow::perf::text_option;
+    using edgeflow::perf::ToolOptionsResult;
+    using edgeflow::perf::whole_option;
     Options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string key = argv[i];
-        const char* value = argv[i + 1];
-        if (key == "--host") {
-            o.host = value;
-        } else if (key == "--port") {
-            o.port = std::atoi(value);
-        } else if (key == "--count") {
-            o.count = std::strtoull(value, nullptr, 10);
-        } else if (key == "--qos") {
-            o.qos = std::atoi(value);
-        } else if (key == "--window") {
-            o.window = std::atoi(value);
-        } else if (key == "--pub") {
-            o.pub = value;
-        } else if (key == "--sub") {
-            o.sub = value;
-        } else if (key == "--timeout") {
-            o.timeout_s = std::atoi(value);
-        } else {
-            std::fprintf(stderr, "unknown option %s\n", key.c_str());
+    switch (edgeflow::perf::parse_tool_options(
+        "edgeflow_mqtt_roundtrip", usage, argc, argv,
+        {text_option("--host", o.host), whole_option("--port", o.port, 1, 65535),
+         whole_option("--count", o.count, std::uint64_t{1}, std::uint64_t{1} << 32),
+         whole_option("--qos", o.qos, 0, 2), whole_option("--window", o.window, 1, 65535),
+         text_option("--pub", o.pub), text_option("--sub", o.sub),
+         whole_option("--timeout", o.timeout_s, 1, 86400)})) {
+        case ToolOptionsResult::help:
+            return 0;
+        case ToolOptionsResult::error:
             return 2;
-        }
+        case ToolOptionsResult::run:
+            break;
     }
     mosquitto_lib_init();
     Subscriber sub;
