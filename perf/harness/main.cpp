@@ -10,7 +10,7 @@
 //       to its arrival at the sink, throughput, CPU per message and peak RSS.
 //   edgeflow_perf limits [--seconds S]
 //       The same messages through the limit loops: bare simdjson On-Demand, the hand-fused
-//       reference pipeline (full), and its stateless part (what the engine pipeline does now).
+//       reference pipeline (full), and its stateless part.
 //   edgeflow_perf dataset           the devices dataset (JSON Lines)
 //   edgeflow_perf sample [--count N]  the first N messages as JSON Lines envelopes
 #include <sys/resource.h>
@@ -37,26 +37,32 @@
 #include "perf/harness/histogram.h"
 #include "perf/harness/open_loop_source.h"
 #include "perf/harness/workload.h"
+#include "perf/loadgen/tool_options.h"
 #include "stages/registry.h"
 
 namespace edgeflow::perf {
 namespace {
 
-struct Args {
-    std::vector<std::string_view> items;
-    std::optional<std::string_view> get(std::string_view key) const {
-        for (std::size_t i = 0; i + 1 < items.size(); ++i) {
-            if (items[i] == key) {
-                return items[i + 1];
-            }
-        }
-        return std::nullopt;
-    }
-    double number(std::string_view key, double fallback) const {
-        const auto v = get(key);
-        return v ? std::stod(std::string(*v)) : fallback;
-    }
-};
+constexpr std::string_view usage =
+    R"(Usage: edgeflow_perf inprocess|limits|dataset|sample [options]
+
+  inprocess -c PIPELINE [--rate R] [--seconds S] [--warmup S] [--workers W] [--batch B]
+            [--quantum-us Q]
+      The pipeline loaded as `edgeflow run` loads it, its sources replaced by an open-loop
+      source of the reference workload at R messages/s (0, the default: as fast as the engine
+      takes them) and its destinations by latency sinks. Prints latency from each message's
+      scheduled time, throughput, CPU per message (by thread) and peak RSS as one JSON object.
+      --warmup S is run first and not recorded (default 1); --seconds S is measured (default
+      5); --workers and --batch override the pipeline's runtime block; --quantum-us is the
+      source's shortest sleep (default 20).
+  limits [--seconds S]
+      The same messages through the limit loops: bare simdjson On-Demand, the hand-fused
+      reference work (full) and its stateless part (default 2 s each).
+  dataset
+      The devices dataset, as JSON Lines.
+  sample [--count N]
+      The first N messages (default 100) as JSON Lines envelopes.
+)";
 
 std::uint64_t process_cpu_ns() {
     rusage usage{};
@@ -109,28 +115,46 @@ std::string percentiles_json(const LatencyHistogram& h) {
     return buffer;
 }
 
-int inprocess(const Args& args) {
-    const auto path = args.get("-c");
-    if (!path) {
+int inprocess(int argc, const char* const* argv) {
+    std::string path;
+    double rate = 0;
+    double seconds = 5;
+    double warmup = 1;
+    double quantum_us = 20;
+    std::uint64_t workers = 0;  // 0: as the pipeline says
+    std::uint64_t batch = 0;
+    switch (parse_tool_options(
+        "edgeflow_perf inprocess", usage, argc, argv,
+        {text_option("-c", path), number_option("--rate", rate, 0, 1e9),
+         number_option("--seconds", seconds, 0.1, 86400),
+         number_option("--warmup", warmup, 0, 3600),
+         number_option("--quantum-us", quantum_us, 1, 1e6),
+         whole_option("--workers", workers, std::uint64_t{1}, std::uint64_t{256}),
+         whole_option("--batch", batch, std::uint64_t{1}, std::uint64_t{4096})})) {
+        case ToolOptionsResult::help:
+            return 0;
+        case ToolOptionsResult::error:
+            return 2;
+        case ToolOptionsResult::run:
+            break;
+    }
+    if (path.empty()) {
         std::fputs("edgeflow_perf inprocess: -c PIPELINE is required\n", stderr);
         return 2;
     }
-    const double rate = args.number("--rate", 0);
-    const double seconds = args.number("--seconds", 5);
-    const double warmup = args.number("--warmup", 1);
 
-    ConfigErrors errors{std::string(*path)};
-    auto documents = load_yaml_documents_file(std::string(*path), errors);
+    ConfigErrors errors{path};
+    auto documents = load_yaml_documents_file(path, errors);
     if (!documents) {
         std::fputs(errors.to_string().c_str(), stderr);
         return 1;
     }
     PipelineConfig config = parse_pipeline(documents->front(), errors);
-    if (const auto w = args.get("--workers")) {
-        config.runtime.workers = std::stoull(std::string(*w));
+    if (workers != 0) {
+        config.runtime.workers = workers;
     }
-    if (const auto b = args.get("--batch")) {
-        config.runtime.batch_size = std::stoull(std::string(*b));
+    if (batch != 0) {
+        config.runtime.batch_size = batch;
     }
     auto dead_letters = std::make_shared<DeadLetterCounts>();
     StageExtras extras;
@@ -155,7 +179,7 @@ int inprocess(const Args& args) {
     const auto count =
         static_cast<std::uint64_t>(rate > 0 ? rate * (seconds + warmup) : 100'000'000.0);
     auto source = std::make_unique<OpenLoopSource>("open_loop", workload, rate, count);
-    source->set_quantum(static_cast<std::uint64_t>(args.number("--quantum-us", 20) * 1000));
+    source->set_quantum(static_cast<std::uint64_t>(quantum_us * 1000));
     if (rate <= 0) {
         source->set_duration(static_cast<std::uint64_t>((seconds + warmup) * 1e9));
     }
@@ -243,7 +267,7 @@ int inprocess(const Args& args) {
         "\"seconds\":%.3f,\"achieved\":%.0f,%s,\"recorded\":%llu,\"source_lag_p99_us\":%.1f,"
         "\"cpu_us_per_msg\":%.3f,\"source_cpu_us_per_msg\":%.3f,\"engine_cpu_us_per_msg\":%.3f,"
         "\"rss_mb\":%.1f,\"thread_cpu_us_per_msg\":%s,\"ok\":%s}\n",
-        static_cast<int>(path->size()), path->data(), stage_list.c_str(), rate,
+        static_cast<int>(path.size()), path.data(), stage_list.c_str(), rate,
         config.effective_workers(), static_cast<unsigned long long>(config.runtime.batch_size),
         static_cast<unsigned long long>(sent), static_cast<unsigned long long>(delivered),
         static_cast<unsigned long long>(dead), static_cast<unsigned long long>(emitted), elapsed_s,
@@ -296,8 +320,17 @@ double measure_rate(const Rendered& messages, double seconds, Body&& body) {
     return static_cast<double>(n) / std::chrono::duration<double>(clock::now() - start).count();
 }
 
-int limits(const Args& args) {
-    const double seconds = args.number("--seconds", 2);
+int limits(int argc, const char* const* argv) {
+    double seconds = 2;
+    switch (parse_tool_options("edgeflow_perf limits", usage, argc, argv,
+                               {number_option("--seconds", seconds, 0.1, 3600)})) {
+        case ToolOptionsResult::help:
+            return 0;
+        case ToolOptionsResult::error:
+            return 2;
+        case ToolOptionsResult::run:
+            break;
+    }
     const FactoryWorkload workload;
     const Rendered messages(workload, 200'000);
     std::uint64_t sink = 0;
@@ -337,8 +370,18 @@ int dataset() {
     return 0;
 }
 
-int sample(const Args& args) {
-    const auto count = static_cast<std::uint64_t>(args.number("--count", 100));
+int sample(int argc, const char* const* argv) {
+    std::uint64_t count = 100;
+    switch (parse_tool_options(
+        "edgeflow_perf sample", usage, argc, argv,
+        {whole_option("--count", count, std::uint64_t{1}, std::uint64_t{1} << 40)})) {
+        case ToolOptionsResult::help:
+            return 0;
+        case ToolOptionsResult::error:
+            return 2;
+        case ToolOptionsResult::run:
+            break;
+    }
     const FactoryWorkload workload;
     std::string topic, payload, line;
     for (std::uint64_t i = 0; i < count; ++i) {
@@ -355,27 +398,30 @@ int sample(const Args& args) {
 
 int main(int argc, char** argv) {
     using namespace edgeflow::perf;
-    if (argc < 2) {
-        std::fputs("usage: edgeflow_perf inprocess|limits|dataset|sample [options]\n", stderr);
-        return 2;
-    }
-    Args args;
-    for (int i = 2; i < argc; ++i) {
-        args.items.emplace_back(argv[i]);
-    }
-    const std::string_view command = argv[1];
+    const std::string_view command = argc >= 2 ? argv[1] : "";
+    // Each command reads its options from argv[2..]; argv[1], the command, stands in for the
+    // program name.
+    const int command_argc = argc - 1;
+    const char* const* command_argv = argv + 1;
     if (command == "inprocess") {
-        return inprocess(args);
+        return inprocess(command_argc, command_argv);
     }
     if (command == "limits") {
-        return limits(args);
+        return limits(command_argc, command_argv);
     }
     if (command == "dataset") {
         return dataset();
     }
     if (command == "sample") {
-        return sample(args);
+        return sample(command_argc, command_argv);
     }
-    std::fprintf(stderr, "edgeflow_perf: unknown command %s\n", argv[1]);
+    if (command == "-h" || command == "--help") {
+        std::fwrite(usage.data(), 1, usage.size(), stdout);
+        return 0;
+    }
+    std::fprintf(stderr, "edgeflow_perf: %s\n%.*s",
+                 command.empty() ? "a command is required"
+                                 : ("unknown command '" + std::string(command) + "'").c_str(),
+                 static_cast<int>(usage.size()), usage.data());
     return 2;
 }
