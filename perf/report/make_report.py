@@ -73,8 +73,9 @@ def main():
                   "reference work (LKV fill, threshold with hysteresis and debounce, 10 s "
                   "window, camera/gas correlation included); the *stateless* loop only its "
                   "stateless part (parse, map, dataset lookup, serialize), which shows what "
-                  "the state costs when written by hand. Engine peak: the open-loop source releasing as fast as the "
-                  "engine takes messages (its thread renders every message, and shares the "
+                  "the state costs when written by hand. Engine peak: the open-loop source "
+                  "releasing as fast as the engine takes messages (its thread copies "
+                  "pre-rendered messages, as the limit loops read them, and shares the "
                   "cores).")
         md.append("")
         md.append("| what | msg/s | engine ÷ this |")
