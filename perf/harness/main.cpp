@@ -43,7 +43,7 @@
 namespace edgeflow::perf {
 namespace {
 
-constexpr std::string_view usage =
+constexpr std::string_view usage_text =
     R"(Usage: edgeflow_perf inprocess|limits|dataset|sample [options]
 
   inprocess -c PIPELINE [--rate R] [--seconds S] [--warmup S] [--workers W] [--batch B]
@@ -124,7 +124,7 @@ int inprocess(int argc, const char* const* argv) {
     std::uint64_t workers = 0;  // 0: as the pipeline says
     std::uint64_t batch = 0;
     switch (parse_tool_options(
-        "edgeflow_perf inprocess", usage, argc, argv,
+        "edgeflow_perf inprocess", usage_text, argc, argv,
         {text_option("-c", path), number_option("--rate", rate, 0, 1e9),
          number_option("--seconds", seconds, 0.1, 86400),
          number_option("--warmup", warmup, 0, 3600),
@@ -322,7 +322,7 @@ double measure_rate(const Rendered& messages, double seconds, Body&& body) {
 
 int limits(int argc, const char* const* argv) {
     double seconds = 2;
-    switch (parse_tool_options("edgeflow_perf limits", usage, argc, argv,
+    switch (parse_tool_options("edgeflow_perf limits", usage_text, argc, argv,
                                {number_option("--seconds", seconds, 0.1, 3600)})) {
         case ToolOptionsResult::help:
             return 0;
@@ -373,7 +373,7 @@ int dataset() {
 int sample(int argc, const char* const* argv) {
     std::uint64_t count = 100;
     switch (parse_tool_options(
-        "edgeflow_perf sample", usage, argc, argv,
+        "edgeflow_perf sample", usage_text, argc, argv,
         {whole_option("--count", count, std::uint64_t{1}, std::uint64_t{1} << 40)})) {
         case ToolOptionsResult::help:
             return 0;
@@ -416,12 +416,12 @@ int main(int argc, char** argv) {
         return sample(command_argc, command_argv);
     }
     if (command == "-h" || command == "--help") {
-        std::fwrite(usage.data(), 1, usage.size(), stdout);
+        std::fwrite(usage_text.data(), 1, usage_text.size(), stdout);
         return 0;
     }
     std::fprintf(stderr, "edgeflow_perf: %s\n%.*s",
                  command.empty() ? "a command is required"
                                  : ("unknown command '" + std::string(command) + "'").c_str(),
-                 static_cast<int>(usage.size()), usage.data());
+                 static_cast<int>(usage_text.size()), usage_text.data());
     return 2;
 }
