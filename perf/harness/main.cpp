@@ -123,20 +123,15 @@ int inprocess(int argc, const char* const* argv) {
     double quantum_us = 20;
     std::uint64_t workers = 0;  // 0: as the pipeline says
     std::uint64_t batch = 0;
-    switch (parse_tool_options(
-        "edgeflow_perf inprocess", usage_text, argc, argv,
-        {text_option("-c", path), number_option("--rate", rate, 0, 1e9),
-         number_option("--seconds", seconds, 0.1, 86400),
-         number_option("--warmup", warmup, 0, 3600),
-         number_option("--quantum-us", quantum_us, 1, 1e6),
-         whole_option("--workers", workers, std::uint64_t{1}, std::uint64_t{256}),
-         whole_option("--batch", batch, std::uint64_t{1}, std::uint64_t{4096})})) {
-        case ToolOptionsResult::help:
-            return 0;
-        case ToolOptionsResult::error:
-            return 2;
-        case ToolOptionsResult::run:
-            break;
+    if (const auto code = exit_code_of(parse_tool_options(
+            "edgeflow_perf inprocess", usage_text, argc, argv,
+            {text_option("-c", path), number_option("--rate", rate, 0, 1e9),
+             number_option("--seconds", seconds, 0.1, 86400),
+             number_option("--warmup", warmup, 0, 3600),
+             number_option("--quantum-us", quantum_us, 1, 1e6),
+             whole_option("--workers", workers, std::uint64_t{1}, std::uint64_t{256}),
+             whole_option("--batch", batch, std::uint64_t{1}, std::uint64_t{4096})}))) {
+        return *code;
     }
     if (path.empty()) {
         std::fputs("edgeflow_perf inprocess: -c PIPELINE is required\n", stderr);
@@ -322,14 +317,10 @@ double measure_rate(const Rendered& messages, double seconds, Body&& body) {
 
 int limits(int argc, const char* const* argv) {
     double seconds = 2;
-    switch (parse_tool_options("edgeflow_perf limits", usage_text, argc, argv,
-                               {number_option("--seconds", seconds, 0.1, 3600)})) {
-        case ToolOptionsResult::help:
-            return 0;
-        case ToolOptionsResult::error:
-            return 2;
-        case ToolOptionsResult::run:
-            break;
+    if (const auto code =
+            exit_code_of(parse_tool_options("edgeflow_perf limits", usage_text, argc, argv,
+                                            {number_option("--seconds", seconds, 0.1, 3600)}))) {
+        return *code;
     }
     const FactoryWorkload workload;
     const Rendered messages(workload, 200'000);
@@ -372,15 +363,10 @@ int dataset() {
 
 int sample(int argc, const char* const* argv) {
     std::uint64_t count = 100;
-    switch (parse_tool_options(
-        "edgeflow_perf sample", usage_text, argc, argv,
-        {whole_option("--count", count, std::uint64_t{1}, std::uint64_t{1} << 40)})) {
-        case ToolOptionsResult::help:
-            return 0;
-        case ToolOptionsResult::error:
-            return 2;
-        case ToolOptionsResult::run:
-            break;
+    if (const auto code = exit_code_of(parse_tool_options(
+            "edgeflow_perf sample", usage_text, argc, argv,
+            {whole_option("--count", count, std::uint64_t{1}, std::uint64_t{1} << 40)}))) {
+        return *code;
     }
     const FactoryWorkload workload;
     std::string topic, payload, line;

@@ -182,23 +182,19 @@ latency from each message's scheduled send time, loss and duplicates. Prints one
 int main(int argc, char** argv) {
     using namespace edgeflow::perf;
     Options o;
-    switch (parse_tool_options(
-        "edgeflow_mqtt_load", usage, argc, argv,
-        {text_option("--host", o.host), whole_option("--port", o.port, 1, 65535),
-         number_option("--rate", o.rate, 0.001, 1e8),
-         number_option("--seconds", o.seconds, 0.1, 86400),
-         number_option("--warmup", o.warmup, 0, 3600), number_option("--drain", o.drain, 0, 3600),
-         whole_option("--connections", o.connections, 1, 256),
-         whole_option("--sub-clients", o.sub_clients, 1, 256), whole_option("--qos", o.qos, 0, 2),
-         whole_option("--inflight", o.inflight, 1, 65535), text_option("--sub", o.sub),
-         text_option("--id", o.id),
-         whole_option("--seq-base", o.seq_base, std::uint64_t{0}, std::uint64_t{1} << 62)})) {
-        case ToolOptionsResult::help:
-            return 0;
-        case ToolOptionsResult::error:
-            return 2;
-        case ToolOptionsResult::run:
-            break;
+    if (const auto code = exit_code_of(parse_tool_options(
+            "edgeflow_mqtt_load", usage, argc, argv,
+            {text_option("--host", o.host), whole_option("--port", o.port, 1, 65535),
+             number_option("--rate", o.rate, 0.001, 1e8),
+             number_option("--seconds", o.seconds, 0.1, 86400),
+             number_option("--warmup", o.warmup, 0, 3600),
+             number_option("--drain", o.drain, 0, 3600),
+             whole_option("--connections", o.connections, 1, 256),
+             whole_option("--sub-clients", o.sub_clients, 1, 256),
+             whole_option("--qos", o.qos, 0, 2), whole_option("--inflight", o.inflight, 1, 65535),
+             text_option("--sub", o.sub), text_option("--id", o.id),
+             whole_option("--seq-base", o.seq_base, std::uint64_t{0}, std::uint64_t{1} << 62)}))) {
+        return *code;
     }
     const auto total = static_cast<std::uint64_t>(o.rate * (o.seconds + o.warmup));
     mosquitto_lib_init();

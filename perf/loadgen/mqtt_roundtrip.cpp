@@ -132,23 +132,18 @@ and duplicates. Prints one JSON object.
 }  // namespace
 
 int main(int argc, char** argv) {
+    using edgeflow::perf::exit_code_of;
     using edgeflow::perf::text_option;
-    using edgeflow::perf::ToolOptionsResult;
     using edgeflow::perf::whole_option;
     Options o;
-    switch (edgeflow::perf::parse_tool_options(
-        "edgeflow_mqtt_roundtrip", usage, argc, argv,
-        {text_option("--host", o.host), whole_option("--port", o.port, 1, 65535),
-         whole_option("--count", o.count, std::uint64_t{1}, std::uint64_t{1} << 32),
-         whole_option("--qos", o.qos, 0, 2), whole_option("--window", o.window, 1, 65535),
-         text_option("--pub", o.pub), text_option("--sub", o.sub),
-         whole_option("--timeout", o.timeout_s, 1, 86400)})) {
-        case ToolOptionsResult::help:
-            return 0;
-        case ToolOptionsResult::error:
-            return 2;
-        case ToolOptionsResult::run:
-            break;
+    if (const auto code = exit_code_of(edgeflow::perf::parse_tool_options(
+            "edgeflow_mqtt_roundtrip", usage, argc, argv,
+            {text_option("--host", o.host), whole_option("--port", o.port, 1, 65535),
+             whole_option("--count", o.count, std::uint64_t{1}, std::uint64_t{1} << 32),
+             whole_option("--qos", o.qos, 0, 2), whole_option("--window", o.window, 1, 65535),
+             text_option("--pub", o.pub), text_option("--sub", o.sub),
+             whole_option("--timeout", o.timeout_s, 1, 86400)}))) {
+        return *code;
     }
     mosquitto_lib_init();
     Subscriber sub;

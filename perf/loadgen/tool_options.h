@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,20 @@ ToolOption whole_option(std::string_view name, std::uint64_t& out, std::uint64_t
 ToolOption text_option(std::string_view name, std::string& out);
 
 enum class ToolOptionsResult { run, help, error };
+
+/// What a tool exits with when it does not run: nothing for `run`, 0 after `--help`, 2 after
+/// a bad option.
+inline std::optional<int> exit_code_of(ToolOptionsResult result) noexcept {
+    switch (result) {
+        case ToolOptionsResult::help:
+            return 0;
+        case ToolOptionsResult::error:
+            return 2;
+        case ToolOptionsResult::run:
+            break;
+    }
+    return std::nullopt;
+}
 
 /// Reads argv[1..argc). On `help` the usage went to stdout; on `error` a line naming the
 /// option went to stderr (after "TOOL: ") followed by the usage's first line.

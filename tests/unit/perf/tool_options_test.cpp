@@ -52,6 +52,12 @@ TEST(ToolOptions, ReadsEveryKindOfValue) {
     EXPECT_EQ(p.stderr_text, "");
 }
 
+TEST(ToolOptions, ExitCodes) {
+    EXPECT_EQ(exit_code_of(ToolOptionsResult::run), std::nullopt);
+    EXPECT_EQ(exit_code_of(ToolOptionsResult::help), 0);
+    EXPECT_EQ(exit_code_of(ToolOptionsResult::error), 2);
+}
+
 TEST(ToolOptions, HelpPrintsTheUsageAndRunsNothing) {
     Values v;
     const auto p = parse(v, {"--rate", "5", "--help", "--port", "oops"});
