@@ -25,7 +25,8 @@ std::optional<CpuList> parse_cpu_list(std::string_view text);
 /// The shortest text for a list: "0-3,6"; "" for an empty list.
 std::string format_cpu_list(const CpuList& cpus);
 
-/// The CPUs this process may run on now (its affinity mask).
+/// The CPUs this process may run on now: the calling thread's affinity mask (the main
+/// thread's is the process's, as the container or taskset set it).
 CpuList allowed_cpus();
 
 /// Which physical core each CPU belongs to.

@@ -30,20 +30,6 @@ void name_current_thread(const std::string& name) noexcept {
     pthread_setname_np(pthread_self(), text);
 }
 
-CpuList current_thread_cpus() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CpuList out;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-            if (CPU_ISSET(cpu, &set)) {
-                out.push_back(cpu);
-            }
-        }
-    }
-    return out;
-}
-
 WorkerPlacement::WorkerPlacement(tbb::task_arena& arena, CpuLayout layout)
     : tbb::task_scheduler_observer(arena),
       layout_(std::move(layout)),

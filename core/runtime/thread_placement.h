@@ -29,8 +29,6 @@ namespace edgeflow {
 bool bind_current_thread(const CpuList& cpus) noexcept;
 /// Names the calling thread (at most 15 characters are kept).
 void name_current_thread(const std::string& name) noexcept;
-/// The CPUs the calling thread may run on now.
-CpuList current_thread_cpus();
 
 /// Runs `fn` on a new thread named `name` and bound to `cpus`, waits for it and returns what
 /// it returned. An exception `fn` throws is rethrown here.
