@@ -45,8 +45,7 @@ int check_command(std::span<const std::string_view> args) {
     ConfigErrors errors(path);
     auto loaded = load_pipeline(path, errors, options.endpoints);
     if (!loaded) {
-        std::fputs(errors.to_string().c_str(), stderr);
-        std::fprintf(stderr, "%s: %zu problem(s)\n", path.c_str(), errors.size());
+        print_load_errors(path, errors);
         return 1;
     }
     const auto& config = loaded->config;

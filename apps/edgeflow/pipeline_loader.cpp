@@ -1,6 +1,7 @@
 #include "apps/edgeflow/pipeline_loader.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/config/dataflow_resource.h"
 #include "core/config/yaml_loader.h"
@@ -97,6 +98,11 @@ std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigError
         return std::nullopt;
     }
     return loaded;
+}
+
+void print_load_errors(const std::string& path, const ConfigErrors& errors) {
+    std::fputs(errors.to_string().c_str(), stderr);
+    std::fprintf(stderr, "%s: %zu problem(s)\n", path.c_str(), errors.size());
 }
 
 }  // namespace edgeflow::app

@@ -51,4 +51,8 @@ std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigError
                                             const RuntimeConfig* runtime = nullptr,
                                             bool replay = false);
 
+/// Prints every problem load_pipeline found, one per line, then "PATH: N problem(s)", on
+/// stderr: what each command says when a pipeline does not load.
+void print_load_errors(const std::string& path, const ConfigErrors& errors);
+
 }  // namespace edgeflow::app

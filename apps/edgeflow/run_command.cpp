@@ -90,7 +90,7 @@ int run_command(std::span<const std::string_view> args) {
     ConfigErrors errors(path);
     auto loaded = load_pipeline(path, errors, options.endpoints);
     if (!loaded) {
-        std::fputs(errors.to_string().c_str(), stderr);
+        print_load_errors(path, errors);
         return 1;
     }
     if (!loaded->disabled.empty()) {

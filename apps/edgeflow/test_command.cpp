@@ -176,8 +176,7 @@ int test_command(std::span<const std::string_view> args) {
     ConfigErrors errors(path);
     auto loaded = load_pipeline(path, errors, options.endpoints, nullptr, /*replay=*/true);
     if (!loaded) {
-        std::fputs(errors.to_string().c_str(), stderr);
-        std::fprintf(stderr, "%s: %zu problem(s)\n", path.c_str(), errors.size());
+        print_load_errors(path, errors);
         return 3;
     }
     // A test contacts no broker: a dataset kept from a retained MQTT message stays empty here,

@@ -497,8 +497,7 @@ int tune_command(std::span<const std::string_view> args) {
     ConfigErrors errors(path);
     auto loaded = load_pipeline(path, errors, options.endpoints);
     if (!loaded) {
-        std::fputs(errors.to_string().c_str(), stderr);
-        std::fprintf(stderr, "%s: %zu problem(s)\n", path.c_str(), errors.size());
+        print_load_errors(path, errors);
         return 3;
     }
     for (const auto& feed : loaded->dataset_feeds) {
