@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "core/envelope.h"
+#include "io/envelope.h"
 #include "stages/parse_stage.h"
 
 namespace edgeflow::bench {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "bench/bench_support.h"
-#include "core/envelope.h"
+#include "io/envelope.h"
 
 namespace edgeflow::bench {
 namespace {

@@ -25,8 +25,8 @@
 
 #include "bench/bench_support.h"
 #include "core/config/yaml_loader.h"
-#include "core/envelope.h"
 #include "core/graph/flow_graph.h"
+#include "io/envelope.h"
 #include "perf/harness/fused.h"
 #include "perf/harness/workload.h"
 #include "stages/registry.h"

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "bench/bench_support.h"
-#include "core/envelope.h"
 #include "core/graph/flow_graph.h"
+#include "io/envelope.h"
 #include "stages/registry.h"
 
 namespace edgeflow::bench {

@@ -19,7 +19,7 @@
 #include <bit>
 
 #include "bench/bench_support.h"
-#include "core/envelope.h"
+#include "io/envelope.h"
 #include "stages/parse_stage.h"
 
 namespace edgeflow::bench {

@@ -22,9 +22,9 @@
 #include "core/config/yaml_loader.h"
 #include "core/graph/flow_graph.h"
 #include "stages/heuristics/heuristics_stage.h"
-#include "stages/lkv_stage.h"
-#include "stages/order_stage.h"
-#include "stages/partition_stage.h"
+#include "stages/keyed/order_stage.h"
+#include "stages/keyed/partition_stage.h"
+#include "stages/lkv/lkv_stage.h"
 
 namespace edgeflow::bench {
 namespace {

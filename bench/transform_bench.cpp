@@ -16,7 +16,7 @@
 
 #include "bench/bench_support.h"
 #include "core/config/yaml_loader.h"
-#include "core/transform/transform.h"
+#include "lang/transform/transform.h"
 
 namespace edgeflow::bench {
 namespace {

@@ -4,10 +4,10 @@
 #include <filesystem>
 
 #include "core/config/map_reader.h"
-#include "io/file_sink.h"
-#include "io/file_source.h"
-#include "io/mqtt_sink.h"
-#include "io/mqtt_source.h"
+#include "io/file/file_sink.h"
+#include "io/file/file_source.h"
+#include "io/mqtt/mqtt_sink.h"
+#include "io/mqtt/mqtt_source.h"
 
 namespace edgeflow {
 namespace {

@@ -7,8 +7,8 @@
 // problem to `errors` and return endpoints only when there were none.
 #pragma once
 
-#include "core/transform/dataset.h"
-#include "io/mqtt_dataset_feed.h"
+#include "io/mqtt/mqtt_dataset_feed.h"
+#include "lang/transform/dataset.h"
 
 #include <memory>
 #include <vector>

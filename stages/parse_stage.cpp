@@ -1,6 +1,6 @@
 #include "stages/parse_stage.h"
 
-#include "core/envelope.h"
+#include "core/padded_json.h"
 
 namespace edgeflow {
 namespace {

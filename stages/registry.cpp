@@ -3,15 +3,15 @@
 #include <filesystem>
 
 #include "stages/heuristics/heuristics_stage.h"
-#include "stages/order_stage.h"
+#include "stages/keyed/order_stage.h"
+#include "stages/keyed/partition_stage.h"
 #include "stages/parse_stage.h"
-#include "stages/partition_stage.h"
 #include "stages/route_stage.h"
 #include "stages/serialize_stage.h"
 #include "stages/transform_stage.h"
 
 #include "core/config/map_reader.h"
-#include "core/transform/transform.h"
+#include "lang/transform/transform.h"
 
 namespace edgeflow {
 namespace {

@@ -12,8 +12,8 @@
 // usable when `errors` stayed empty.
 #pragma once
 
-#include "core/transform/dataset.h"
-#include "stages/lkv_stage.h"
+#include "lang/transform/dataset.h"
+#include "stages/lkv/lkv_stage.h"
 
 #include <memory>
 #include <vector>

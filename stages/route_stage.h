@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/stage.h"
-#include "core/topic_template.h"
+#include "lang/topic_template.h"
 
 namespace edgeflow {
 

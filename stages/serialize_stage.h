@@ -20,7 +20,7 @@
 
 #include "core/counters.h"
 #include "core/stage.h"
-#include "core/topic_template.h"
+#include "lang/topic_template.h"
 
 namespace edgeflow {
 

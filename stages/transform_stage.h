@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/stage.h"
-#include "core/transform/transform.h"
+#include "lang/transform/transform.h"
 
 namespace edgeflow {
 

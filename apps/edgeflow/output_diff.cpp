@@ -159,7 +159,7 @@ std::string show_message(const ComparedMessage& message) {
     return clip(std::move(out), max_message_text);
 }
 
-/// A member name as a segment of a field path (core/field_path.h): plain when it can be, else
+/// A member name as a segment of a field path (lang/field_path.h): plain when it can be, else
 /// in double quotes. A name of digits is quoted too, since a digit segment may be an index.
 void append_segment(std::string& path, std::string_view key) {
     const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "core/config/dataflow_resource.h"
+#include "aio/dataflow_resource.h"
 #include "core/config/yaml_loader.h"
-#include "io/mqtt_config.h"
+#include "io/mqtt/mqtt_config.h"
 #include "io/registry.h"
 #include "stages/registry.h"
 

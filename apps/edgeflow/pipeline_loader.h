@@ -4,7 +4,7 @@
 // The file is a native pipeline file, or an Azure IoT Operations Dataflow resource (with its
 // endpoint and dataset documents), told apart by the documents themselves: a resource has
 // `apiVersion` and `kind`. A Dataflow is converted to the native pipeline first
-// (core/config/dataflow_resource.h); its endpointRefs and dataset keys may also name documents
+// (aio/dataflow_resource.h); its endpointRefs and dataset keys may also name documents
 // of an endpoints file.
 #pragma once
 
@@ -19,8 +19,8 @@
 #include "core/counters.h"
 #include "core/endpoint.h"
 #include "core/stage.h"
-#include "io/mqtt_dataset_feed.h"
-#include "io/mqtt_snapshot_loader.h"
+#include "io/mqtt/mqtt_dataset_feed.h"
+#include "io/mqtt/mqtt_snapshot_loader.h"
 
 namespace edgeflow::app {
 

@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "apps/edgeflow/commands.h"
-#include "core/envelope.h"
 #include "core/log.h"
-#include "io/mqtt_config.h"
-#include "io/mqtt_connection.h"
+#include "io/envelope.h"
+#include "io/mqtt/mqtt_config.h"
+#include "io/mqtt/mqtt_connection.h"
 
 namespace edgeflow::app {
 

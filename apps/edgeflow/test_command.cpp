@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "core/runtime/engine.h"
 #include "core/runtime/scheduler_guard.h"
-#include "io/file_source.h"
+#include "io/file/file_source.h"
 
 namespace edgeflow::app {
 

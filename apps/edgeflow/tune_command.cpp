@@ -15,8 +15,8 @@
 #include "core/runtime/cpu_layout.h"
 #include "core/runtime/engine.h"
 #include "core/runtime/scheduler_guard.h"
-#include "io/file_sink.h"
-#include "io/file_source.h"
+#include "io/file/file_sink.h"
+#include "io/file/file_source.h"
 
 namespace edgeflow::app {
 

@@ -31,8 +31,8 @@
 
 #include "core/config/pipeline_config.h"
 #include "core/config/yaml_loader.h"
-#include "core/envelope.h"
 #include "core/runtime/engine.h"
+#include "io/envelope.h"
 #include "perf/harness/fused.h"
 #include "perf/harness/histogram.h"
 #include "perf/harness/open_loop_source.h"

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <string_view>
 
-#include "core/envelope.h"
+#include "io/envelope.h"
 
 namespace edgeflow::perf {
 

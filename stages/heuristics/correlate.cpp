@@ -20,7 +20,7 @@
 
 #include "stages/heuristics/rule.h"
 
-#include "core/topic_filter.h"
+#include "lang/topic_filter.h"
 
 namespace edgeflow::heuristics {
 namespace {

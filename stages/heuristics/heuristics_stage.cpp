@@ -6,9 +6,9 @@
 #include <functional>
 #include <unordered_set>
 
-#include "stages/partition_stage.h"
+#include "stages/keyed/partition_stage.h"
 
-#include "core/text/datetime.h"
+#include "lang/text/datetime.h"
 
 namespace edgeflow {
 

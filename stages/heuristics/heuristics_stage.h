@@ -27,9 +27,9 @@
 
 #include "core/metrics/metrics_writer.h"
 #include "core/stage.h"
-#include "core/state/event_time.h"
-#include "core/state/key_table.h"
 #include "stages/heuristics/rule.h"
+#include "stages/keyed/event_time.h"
+#include "stages/keyed/key_table.h"
 
 namespace edgeflow {
 

@@ -32,8 +32,8 @@
 #include "core/config/config_errors.h"
 #include "core/config/config_node.h"
 #include "core/config/map_reader.h"
-#include "core/expr/program.h"
-#include "core/transform/formula.h"
+#include "lang/expr/program.h"
+#include "lang/transform/formula.h"
 
 namespace edgeflow::heuristics {
 

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "stages/partition_stage.h"
+#include "stages/keyed/partition_stage.h"
 
 #include "core/batch.h"
 #include "core/config/yaml_loader.h"
@@ -23,7 +23,7 @@
 #include "core/json_writer.h"
 #include "core/message.h"
 #include "core/stage.h"
-#include "core/transform/dataset.h"
+#include "lang/transform/dataset.h"
 
 namespace edgeflow::test {
 

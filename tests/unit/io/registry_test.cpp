@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "core/config/yaml_loader.h"
-#include "io/file_sink.h"
-#include "io/file_source.h"
+#include "io/file/file_sink.h"
+#include "io/file/file_source.h"
 #include "stages/registry.h"
 
 namespace edgeflow {

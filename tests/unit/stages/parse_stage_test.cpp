@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/envelope.h"
 #include "core/json_writer.h"
+#include "io/envelope.h"
 
 namespace edgeflow {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/config/yaml_loader.h"
-#include "core/envelope.h"
+#include "io/envelope.h"
 
 namespace edgeflow {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/envelope.h"
 #include "core/json_writer.h"
+#include "io/envelope.h"
 #include "stages/parse_stage.h"
 
 namespace edgeflow {

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/envelope.h"
+#include "io/envelope.h"
 #include "stages/registry.h"
 
 namespace edgeflow {

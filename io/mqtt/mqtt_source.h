@@ -1,0 +1,46 @@
+// MqttSource (kind `mqtt`): subscribes to topic filters and feeds what arrives into the engine.
+//
+// Keys: see io/mqtt/mqtt_config.h. Messages arrive on the source's own connection thread and are
+// copied into pooled messages (topic, payload, MQTT 5 user properties and content type, QoS). When
+// the ingest queue is full under the `block` policy, that thread waits: it stops reading its
+// socket, so the broker holds back the messages behind (and, at QoS 1, gets no acknowledgement for
+// them until they are taken). Other connections, the destinations' among them, are not held up.
+// Every (re)connection resubscribes to all filters.
+#pragma once
+
+#include <atomic>
+
+#include "core/endpoint.h"
+#include "io/mqtt/mqtt_config.h"
+#include "io/mqtt/mqtt_connection.h"
+
+namespace edgeflow {
+
+class MqttSource final : public Source, private MqttHandler {
+public:
+    MqttSource(std::string name, std::uint32_t index, MqttConfig config);
+    ~MqttSource() override;
+
+    std::string_view kind() const noexcept override { return "mqtt"; }
+    Status start(IngestPort& port) override;
+    void stop() noexcept override;
+    bool finite() const noexcept override { return false; }
+    bool exhausted() const noexcept override { return false; }
+    std::string state() const override { return connection_.state(); }
+    /// `source/NAME/connected` and `source/NAME/subscribed`.
+    void add_readiness(Readiness& readiness) override;
+    void metrics(MetricsWriter& writer) const override;
+
+private:
+    // MqttHandler, on the connection's thread
+    Status on_connected(MqttConnection& connection) override;
+    void on_message(const mosquitto_message& message, const mqtt5__property* properties) override;
+    void on_published(int, int) override {}
+
+    std::uint32_t index_;
+    MqttConnection connection_;
+    IngestPort* port_ = nullptr;
+    std::atomic<bool> stopped_{false};
+};
+
+}  // namespace edgeflow
