@@ -88,7 +88,7 @@ void fill_message(Message& message, std::string_view payload) {
 }
 
 bool parse_message(Message& message, std::string_view document) {
-    static ParseStage stage(ParseConfig{}, 1);
+    static ParseStage stage(ParseConfig{});
     fill_message(message, document);
     return stage.parse(message, 0);
 }

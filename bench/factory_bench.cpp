@@ -53,7 +53,7 @@ Factory load_factory(benchmark::State& state, std::size_t workers, std::size_t b
         f.config = parse_pipeline(documents->front(), errors);
         f.config.runtime.workers = workers;
         f.config.runtime.batch_size = batch_size;
-        f.stages = build_stages(f.config, workers, std::make_shared<DeadLetterCounts>(), errors);
+        f.stages = build_stages(f.config, std::make_shared<DeadLetterCounts>(), errors).stages;
     }
     if (!errors.empty()) {
         state.SkipWithError(errors.to_string().c_str());

@@ -84,8 +84,9 @@ using StageList = std::vector<std::unique_ptr<AnyStage>>;
 // Stages for `workers` worker slots, or an empty list after SkipWithError.
 StageList make_stages(benchmark::State& state, std::size_t workers, std::size_t batch_size) {
     ConfigErrors errors("bench");
-    auto stages = build_stages(bench_pipeline(workers, batch_size), workers,
-                               std::make_shared<DeadLetterCounts>(), errors);
+    auto stages = build_stages(bench_pipeline(workers, batch_size),
+                               std::make_shared<DeadLetterCounts>(), errors)
+                      .stages;
     if (!errors.empty()) {
         state.SkipWithError(errors.to_string().c_str());
         return {};

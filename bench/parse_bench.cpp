@@ -29,7 +29,7 @@ namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
 void BM_parse(benchmark::State& state, const std::string& document) {
-    ParseStage stage(ParseConfig{}, 1);
+    ParseStage stage(ParseConfig{});
     Message message;
     fill_message(message, document);
     if (!stage.parse(message, 0)) {
@@ -52,7 +52,7 @@ BENCHMARK_CAPTURE(BM_parse, medium, medium_document());
 BENCHMARK_CAPTURE(BM_parse, large, large_document());
 
 void BM_parse_pooled(benchmark::State& state, const std::string& document) {
-    ParseStage stage(ParseConfig{}, 1);
+    ParseStage stage(ParseConfig{});
     Message message;
     // As MessagePool prepares its messages.
     message.destination_topics.resize(1);

@@ -67,7 +67,7 @@ void BM_route_stage(benchmark::State& state) {
     }
     std::vector<RouteTarget> targets;
     targets.push_back({0, std::move(topic).value()});
-    RouteStage stage(std::move(targets));
+    RouteStage stage(std::move(targets), std::nullopt);
     StageCounters counters;
     StageContext ctx{0, counters};
     stage.process(batch, ctx);

@@ -167,10 +167,16 @@ BENCHMARK(BM_lkv_read)->Arg(1000)->Arg(100000);
 
 std::unique_ptr<AnyStage> heuristics(const std::string& rule) {
     ConfigErrors errors("bench");
+    PipelineConfig pipeline;  // destinations: output (0), events (1)
+    for (const char* name : {"output", "events"}) {
+        EndpointConfig d;
+        d.name = name;
+        pipeline.destinations.push_back(d);
+    }
+    BuildContext ctx{pipeline, errors};
+    ctx.emitted_only.assign(pipeline.destinations.size(), false);
     auto built = HeuristicsStage::build(
-        yaml("{kind: heuristics, events: events, rules: [" + rule + "]}"),
-        [](std::string_view name) { return name == "events" ? 1 : -1; }, nullptr, 1,
-        ClockMode::wall, errors);
+        yaml("{kind: heuristics, events: events, rules: [" + rule + "]}"), ctx);
     if (!built) {
         std::fprintf(stderr, "%s\n", errors.to_string().c_str());
         std::abort();
@@ -204,7 +210,7 @@ void BM_stateful_path(benchmark::State& state) {
     ConfigErrors errors("bench");
     EventTimeConfig time;
     time.clock = ClockMode::wall;
-    auto partition = make_stage(PartitionStage(nullptr, nullptr, time.format, 1));
+    auto partition = make_stage(PartitionStage(nullptr, nullptr, time.format));
     auto order = make_stage(OrderStage(time, 1));
     auto lkv = make_stage(LkvStage(make_store(1000)));
     auto rules = heuristics(

@@ -105,30 +105,14 @@ public:
     /// the HTTP thread.
     virtual void metrics(MetricsWriter& writer) const { static_cast<void>(writer); }
 
-    /// Reserves this destination for what stages emit to it (events, LKV snapshots).
-    void set_emitted_only(bool emitted_only) noexcept { emitted_only_ = emitted_only; }
-
     SinkCounters counters;
 
 protected:
     Sink(std::string name, std::size_t index, bool dead_letter)
         : name_(std::move(name)), index_(index), dead_letter_(dead_letter) {}
 
-    /// Whether `message` goes to this destination: a rejected message to the dead-letter one; a
-    /// message a stage emitted to its target only; others to every destination that is not
-    /// reserved for emitted messages.
-    bool wants(const Message& message) const noexcept {
-        if (message.dropped) {
-            return false;
-        }
-        if (message.dead() || dead_letter_) {
-            return message.dead() && dead_letter_;  // emitted ones too: nothing is lost
-        }
-        if (message.target != Message::all_destinations) {
-            return static_cast<std::size_t>(message.target) == index_;
-        }
-        return !emitted_only_;
-    }
+    /// Whether `message` goes to this destination, as the route stage decided.
+    bool wants(const Message& message) const noexcept { return message.routed_to(index_); }
     std::size_t index() const noexcept { return index_; }
     bool dead_letter() const noexcept { return dead_letter_; }
 
@@ -136,7 +120,6 @@ private:
     std::string name_;
     std::size_t index_;
     bool dead_letter_;
-    bool emitted_only_ = false;
 };
 
 }  // namespace edgeflow

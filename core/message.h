@@ -62,6 +62,9 @@ struct Message {
     std::string output_topic;                     ///< topic a transform wrote to $metadata.topic
     bool output_topic_set = false;                ///< whether output_topic holds a value
     bool dropped = false;                         ///< removed by a filter: goes to no destination
+    /// Destinations this message goes to, one bit per destination index (set by the route
+    /// stage, the one place routing is decided; sinks only read it).
+    std::uint64_t routes = 0;
     std::string detail_buffer;  ///< per-message dead-letter detail (dead_letter_detail)
 
     // Filled by the partition stage, for the stateful stages (lkv, heuristics).
@@ -80,6 +83,8 @@ struct Message {
     bool dead() const noexcept { return dead_letter != DeadLetterReason::none; }
     /// Still on the normal path: neither rejected nor filtered out.
     bool live() const noexcept { return !dead() && !dropped; }
+    /// Whether the route stage sent this message to destination `index`.
+    bool routed_to(std::size_t index) const noexcept { return ((routes >> index) & 1U) != 0; }
 
     void reject(DeadLetterReason reason, std::string_view stage, std::string_view detail) noexcept {
         dead_letter = reason;
@@ -135,6 +140,7 @@ struct Message {
         output_topic.clear();
         output_topic_set = false;
         dropped = false;
+        routes = 0;
         detail_buffer.clear();
         key.clear();
         key_hash = 0;

@@ -2,8 +2,9 @@
 //
 // A stage is a small type with a `kind`, a `shape` and a `process(Batch&, StageContext&)
 // noexcept` member. It knows nothing of TBB, MQTT or YAML: core/graph adapts stages into flow
-// graph nodes. Stateless stages are shared by all workers and keep any per-worker scratch in
-// arrays indexed by StageContext::worker; keyed stages get one instance per shard.
+// graph nodes. Stateless stages are shared by all workers and keep any per-worker scratch in a
+// WorkerLocal (core/worker_local.h) indexed by StageContext::worker, grown by prepare() to the
+// slots the graph has; keyed stages get one instance per shard.
 //
 // process() never throws and never drops a message silently: a message it cannot handle is
 // rejected (Message::reject) and counted in errors; later stages skip rejected messages.
@@ -59,6 +60,9 @@ public:
     virtual std::string_view kind() const noexcept = 0;
     virtual StageShape shape() const noexcept = 0;
     virtual void process(Batch& batch, StageContext& ctx) noexcept = 0;
+    /// Grows the stage's per-worker scratch to `worker_slots` slots. Called by FlowGraph and the
+    /// Engine before any batch runs; a stage without scratch ignores it.
+    virtual void prepare(std::size_t worker_slots) { static_cast<void>(worker_slots); }
     /// Sharded stages: runs once per batch, on one thread, before the shards process it.
     virtual void begin_batch(Batch& /*batch*/) noexcept {}
     /// Sharded stages: runs once per batch, on one thread, after every shard processed it.
@@ -92,6 +96,11 @@ public:
     std::string_view kind() const noexcept override { return S::kind; }
     StageShape shape() const noexcept override { return S::shape; }
     void process(Batch& batch, StageContext& ctx) noexcept override { stage_.process(batch, ctx); }
+    void prepare(std::size_t worker_slots) override {
+        if constexpr (requires(S & s) { s.prepare(worker_slots); }) {
+            stage_.prepare(worker_slots);
+        }
+    }
     void begin_batch(Batch& batch) noexcept override {
         if constexpr (requires(S & s) { s.begin_batch(batch); }) {
             stage_.begin_batch(batch);
@@ -137,20 +146,43 @@ std::unique_ptr<AnyStage> make_stage(S stage) {
     return std::make_unique<StageAdapter<S>>(std::move(stage));
 }
 
-/// Counts a batch the usual way: every live message in, rejected ones as errors.
-/// Call with the number of live messages before the stage ran.
-inline void count_batch(const Batch& batch, std::uint64_t live_before, StageCounters& counters) {
-    std::uint64_t live_after = 0;
-    for (const Message* m : batch) {
-        live_after += m->live() ? 1 : 0;
+/// What a stage did with one message, for its counters.
+enum class Outcome { kept, rejected, dropped };
+
+/// The loop most stages are: runs `fn(Message&) -> Outcome` on every live message this call
+/// handles (every one, or the shard's own for a sharded stage) and counts them, so that
+/// in = kept + rejected + dropped holds by construction. `fn` is inlined: no call per message.
+template <typename Fn>
+void for_each_live(Batch& batch, StageContext& ctx, Fn&& fn) noexcept {
+    std::uint64_t in = 0;
+    std::uint64_t kept = 0;
+    std::uint64_t rejected = 0;
+    std::uint64_t dropped = 0;
+    for (Message* message : batch) {
+        if (!message->live() || !ctx.owns(*message)) {
+            continue;
+        }
+        ++in;
+        switch (fn(*message)) {
+            case Outcome::kept:
+                ++kept;
+                break;
+            case Outcome::rejected:
+                ++rejected;
+                break;
+            case Outcome::dropped:
+                ++dropped;
+                break;
+        }
     }
-    counters.add(live_before, live_after, live_before - live_after);
+    ctx.counters.add(in, kept, rejected, dropped);
 }
 
-inline std::uint64_t live_count(const Batch& batch) noexcept {
+/// Live messages of the batch that this call handles (see for_each_live).
+inline std::uint64_t live_count(const Batch& batch, const StageContext& ctx) noexcept {
     std::uint64_t live = 0;
     for (const Message* m : batch) {
-        live += m->live() ? 1 : 0;
+        live += m->live() && ctx.owns(*m) ? 1 : 0;
     }
     return live;
 }

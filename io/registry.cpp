@@ -64,7 +64,6 @@ std::vector<std::unique_ptr<Sink>> build_sinks(const PipelineConfig& config, Con
             errors.add(kind_node(endpoint), "a destination kind: file, mqtt or null");
             continue;
         }
-        sinks.back()->set_emitted_only(endpoint.emitted_only);
     }
     if (!errors.empty()) {
         sinks.clear();

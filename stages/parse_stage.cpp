@@ -151,25 +151,21 @@ error_code add_value(V& value, std::string_view key, Walk& walk) {
 
 }  // namespace
 
-ParseStage::ParseStage(ParseConfig config, std::size_t worker_slots) : config_(config) {
-    scratch_.reserve(worker_slots);
-    for (std::size_t i = 0; i < worker_slots; ++i) {
-        auto scratch = std::make_unique<Scratch>();
-        scratch->parser = od::parser(config_.max_payload_bytes);
-        // The parser counts the document itself as a level: one more than our containers,
-        // so max_depth nested containers stay inside its bookkeeping (it does not check).
-        if (scratch->parser.allocate(config_.max_payload_bytes, config_.max_depth + 1) !=
-            simdjson::SUCCESS) {
-            // Allocation failure at start-up: the stage would reject everything; fail loudly.
-            std::abort();
-        }
-        scratch->padded.reserve(config_.max_payload_bytes + simdjson::SIMDJSON_PADDING);
-        scratch_.push_back(std::move(scratch));
-    }
-}
+ParseStage::ParseStage(ParseConfig config)
+    : config_(config), scratch_([config](Scratch& scratch) {
+          scratch.parser = od::parser(config.max_payload_bytes);
+          // The parser counts the document itself as a level: one more than our containers,
+          // so max_depth nested containers stay inside its bookkeeping (it does not check).
+          if (scratch.parser.allocate(config.max_payload_bytes, config.max_depth + 1) !=
+              simdjson::SUCCESS) {
+              // Allocation failure at start-up: the stage would reject everything; fail loudly.
+              std::abort();
+          }
+          scratch.padded.reserve(config.max_payload_bytes + simdjson::SIMDJSON_PADDING);
+      }) {}
 
 bool ParseStage::parse(Message& message, unsigned worker) noexcept {
-    Scratch& scratch = *scratch_[worker];
+    Scratch& scratch = scratch_[worker];
     message.record.clear();
     const std::string& payload = message.payload;
     if (payload.size() > config_.max_payload_bytes) {
@@ -203,16 +199,9 @@ bool ParseStage::parse(Message& message, unsigned worker) noexcept {
 }
 
 void ParseStage::process(Batch& batch, StageContext& ctx) noexcept {
-    std::uint64_t in = 0;
-    std::uint64_t failed = 0;
-    for (Message* message : batch) {
-        if (!message->live()) {
-            continue;
-        }
-        ++in;
-        failed += parse(*message, ctx.worker) ? 0 : 1;
-    }
-    ctx.counters.add(in, in - failed, failed);
+    for_each_live(batch, ctx, [&](Message& message) {
+        return parse(message, ctx.worker) ? Outcome::kept : Outcome::rejected;
+    });
 }
 
 }  // namespace edgeflow

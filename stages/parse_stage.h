@@ -3,9 +3,9 @@
 // Every live message's payload is parsed completely into its Record (all JSON types, any
 // nesting up to max_depth). A payload over max_payload_bytes, or one that is not exactly one
 // valid JSON value in UTF-8, is rejected with the reason and simdjson's explanation; the batch
-// goes on. Each worker has its own parser, allocated at construction for the largest payload,
-// and a padded copy buffer for payloads whose buffer lacks simdjson's padding, so a warm
-// worker parses without allocating.
+// goes on. Each worker has its own parser, allocated (by prepare) for the largest payload, and
+// a padded copy buffer for payloads whose buffer lacks simdjson's padding, so a warm worker
+// parses without allocating.
 #pragma once
 
 #include <simdjson.h>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/stage.h"
+#include "core/worker_local.h"
 
 namespace edgeflow {
 
@@ -27,19 +28,20 @@ public:
     static constexpr std::string_view kind = "parse";
     static constexpr StageShape shape = StageShape::stateless;
 
-    ParseStage(ParseConfig config, std::size_t worker_slots);
+    explicit ParseStage(ParseConfig config);
+    void prepare(std::size_t worker_slots) { scratch_.grow(worker_slots); }
     void process(Batch& batch, StageContext& ctx) noexcept;
 
     /// Parses one payload into `message.record`; false (and the message rejected) on failure.
     bool parse(Message& message, unsigned worker) noexcept;
 
 private:
-    struct alignas(64) Scratch {
+    struct Scratch {
         simdjson::ondemand::parser parser;
         std::string padded;
     };
     ParseConfig config_;
-    std::vector<std::unique_ptr<Scratch>> scratch_;
+    WorkerLocal<Scratch> scratch_;
 };
 
 static_assert(Stage<ParseStage>);

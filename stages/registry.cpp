@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "core/config/map_reader.h"
+#include "lang/transform/transform.h"
 #include "stages/heuristics/heuristics_stage.h"
 #include "stages/keyed/order_stage.h"
 #include "stages/keyed/partition_stage.h"
@@ -10,11 +12,14 @@
 #include "stages/serialize_stage.h"
 #include "stages/transform_stage.h"
 
-#include "core/config/map_reader.h"
-#include "lang/transform/transform.h"
-
 namespace edgeflow {
 namespace {
+
+constexpr StageKind kinds[] = {
+    {"transform", false, build_transform_stage},
+    {"lkv", true, build_lkv_stage},
+    {"heuristics", true, build_heuristics_stage},
+};
 
 const ConfigNode& topic_node(const EndpointConfig& destination) {
     const ConfigNode* topic = destination.node.find("topic");
@@ -74,176 +79,159 @@ std::shared_ptr<const transform::Formula> partition_formula(const transform::Par
     return f ? std::make_shared<const transform::Formula>(std::move(*f)) : nullptr;
 }
 
-}  // namespace
+// The stages every stateful section starts from: partition (key, shard, event time) and order.
+void add_partition_and_order(BuildContext& ctx, std::vector<std::unique_ptr<AnyStage>>& stages) {
+    std::shared_ptr<const transform::Formula> time;
+    if (ctx.event_time.field) {
+        auto f = transform::Formula::compile(*ctx.event_time.field, "event_time.field", nullptr,
+                                             ctx.errors);
+        if (f) {
+            time = std::make_shared<const transform::Formula>(std::move(*f));
+        }
+    }
+    stages.push_back(make_stage(PartitionStage(partition_formula(ctx.key, ctx.errors),
+                                               std::move(time), ctx.event_time.format)));
+    stages.push_back(make_stage(OrderStage(ctx.event_time, ctx.shards)));
+}
 
-std::vector<std::unique_ptr<AnyStage>> build_stages(const PipelineConfig& config,
-                                                    std::size_t worker_slots,
-                                                    std::shared_ptr<DeadLetterCounts> counts,
-                                                    ConfigErrors& errors, StageExtras* extras) {
-    std::vector<std::string> source_names;
-    for (const auto& source : config.sources) {
-        source_names.push_back(source.name);
-    }
-    const std::size_t shards = config.effective_shards();
-    // Destinations by name, for the stages that emit (never the dead-letter one).
-    const auto destination_index = [&](std::string_view name) -> int {
-        for (std::size_t i = 0; i < config.destinations.size(); ++i) {
-            if (config.destinations[i].name == name && !config.destinations[i].dead_letter) {
-                return static_cast<int>(i);
-            }
-        }
-        return -1;
-    };
-    std::vector<bool> emitted_only(config.destinations.size(), false);
-    std::vector<std::shared_ptr<LkvStore>> lkv_stores;
-
-    std::vector<std::unique_ptr<AnyStage>> stages;
-    ParseConfig parse;
-    parse.max_payload_bytes = config.runtime.max_payload_bytes;
-    stages.push_back(make_stage(ParseStage(parse, worker_slots)));
-
-    std::vector<std::pair<std::string, std::string>> dataset_files;
-    const auto datasets = read_datasets(config, dataset_files, errors);
-    const auto key = transform::parse_partition_key(config.root.find("partition_key"), errors);
-    auto event_time = EventTimeConfig::parse(config.root.find("event_time"), errors);
-    if (config.replay) {
-        event_time.clock = ClockMode::event;  // a replay's timers follow the data
-    }
-    bool partitioned = false;
-    const LkvStore* section_lkv = nullptr;  // the lkv stage of the current stateful section
-    // Stateful stages start with the partition and order stages, once.
-    const auto begin_stateful = [&] {
-        if (partitioned) {
-            return;
-        }
-        partitioned = true;
-        std::shared_ptr<const transform::Formula> time;
-        if (event_time.field) {
-            auto f =
-                transform::Formula::compile(*event_time.field, "event_time.field", nullptr, errors);
-            if (f) {
-                time = std::make_shared<const transform::Formula>(std::move(*f));
-            }
-        }
-        stages.push_back(make_stage(PartitionStage(partition_formula(key, errors), std::move(time),
-                                                   event_time.format, worker_slots)));
-        stages.push_back(make_stage(OrderStage(event_time, shards)));
-    };
-    constexpr std::string_view kinds = "a stage kind: transform, lkv or heuristics";
-    if (const ConfigNode* list = config.root.find("stages")) {
-        if (!list->is_sequence()) {
-            errors.add(*list, "a list of stages, each with a kind (transform, lkv, heuristics)");
-        } else {
-            for (const ConfigNode& item : list->items) {
-                const ConfigNode* kind = item.find("kind");
-                if (kind == nullptr) {
-                    errors.missing(item, "kind", std::string(kinds));
-                    continue;
-                }
-                if (kind->scalar == "lkv") {
-                    begin_stateful();
-                    auto lkv_config = LkvConfig::parse(item, errors);
-                    if (lkv_config.persist) {
-                        const int index = destination_index(lkv_config.persist->destination);
-                        if (index < 0) {
-                            errors.add(*lkv_config.persist->node.find("destination"),
-                                       "the name of a destination (not the dead-letter one)",
-                                       "\"" + lkv_config.persist->destination + "\"");
-                        } else {
-                            lkv_config.persist->destination_index = static_cast<std::size_t>(index);
-                            emitted_only[static_cast<std::size_t>(index)] = true;
-                        }
-                    }
-                    auto store = std::make_shared<LkvStore>(std::move(lkv_config), shards);
-                    section_lkv = store.get();
-                    lkv_stores.push_back(store);
-                    stages.push_back(make_stage(LkvStage(std::move(store))));
-                    continue;
-                }
-                if (kind->scalar == "heuristics") {
-                    begin_stateful();
-                    auto built = HeuristicsStage::build(item, destination_index, section_lkv,
-                                                        shards, event_time.clock, errors);
-                    if (built) {
-                        for (const auto target : built->targets()) {
-                            if (target >= 0) {
-                                emitted_only[static_cast<std::size_t>(target)] = true;
-                            }
-                        }
-                        stages.push_back(make_stage(std::move(*built)));
-                    }
-                    continue;
-                }
-                if (kind->scalar != "transform") {
-                    errors.add(*kind, std::string(kinds));
-                    continue;
-                }
-                section_lkv = nullptr;  // a stateless stage ends the stateful section
-                const auto spec = transform::parse_transform_spec(item, errors);
-                auto compiled = transform::Transform::compile(spec, key, datasets, errors);
-                if (!compiled) {
-                    continue;
-                }
-                auto shared = std::make_shared<transform::Transform>(std::move(*compiled));
-                if (shared->uses_last()) {
-                    stages.push_back(make_stage(KeyedTransformStage(shared, worker_slots)));
-                } else {
-                    stages.push_back(make_stage(TransformStage(shared, worker_slots)));
-                }
-            }
-        }
-    }
-    if (!partitioned && config.root.find("event_time") != nullptr) {
-        errors.add(*config.root.find("event_time"),
-                   "event_time only with stateful stages (lkv, heuristics) to use it");
-    }
-    // Loaded after every transform registered its indexes, so they are built with the records.
-    for (const auto& [name, file] : dataset_files) {
-        if (Status s = datasets.at(name)->load_file(file); !s) {
-            const ConfigNode* node = config.root.find("datasets")->find(name);
-            errors.add(*node, "a readable dataset of JSON objects", s.message());
-        }
-    }
-
+// Route and serialize: topics for every output destination, and the dead-letter one.
+void add_route_and_serialize(BuildContext& ctx, std::shared_ptr<DeadLetterCounts> counts,
+                             std::vector<std::unique_ptr<AnyStage>>& stages) {
+    const PipelineConfig& config = ctx.config;
     std::vector<RouteTarget> targets;
     std::optional<DeadLetterTarget> dead_letter;
     for (std::size_t i = 0; i < config.destinations.size(); ++i) {
         const auto& destination = config.destinations[i];
         auto topic = TopicTemplate::parse(destination.topic);
         if (!topic) {
-            errors.add(topic_node(destination),
-                       "a topic template: text with {topic}, {topic.N} or a payload field such as "
-                       "{deviceId}",
-                       topic.error());
+            ctx.errors.add(topic_node(destination),
+                           "a topic template: text with {topic}, {topic.N} or a payload field "
+                           "such as {deviceId}",
+                           topic.error());
             continue;
         }
         if (destination.dead_letter) {
             if (topic->reads_payload()) {
-                errors.add(topic_node(destination),
-                           "a dead-letter topic built from text, {topic} and {topic.N} only "
-                           "(a rejected payload may be unreadable)",
-                           "\"" + destination.topic + "\"");
+                ctx.errors.add(topic_node(destination),
+                               "a dead-letter topic built from text, {topic} and {topic.N} only "
+                               "(a rejected payload may be unreadable)",
+                               "\"" + destination.topic + "\"");
                 continue;
             }
             dead_letter = DeadLetterTarget{i, std::move(topic).value()};
         } else {
-            targets.push_back({i, std::move(topic).value(), emitted_only[i]});
+            targets.push_back({i, std::move(topic).value(), ctx.emitted_only[i]});
         }
     }
-    if (extras != nullptr) {
-        extras->datasets = datasets;
-        extras->emitted_only.clear();
-        for (std::size_t i = 0; i < emitted_only.size(); ++i) {
-            if (emitted_only[i]) {
-                extras->emitted_only.push_back(i);
-            }
-        }
-        extras->lkv_stores = std::move(lkv_stores);
+    std::vector<std::string> source_names;
+    for (const auto& source : config.sources) {
+        source_names.push_back(source.name);
     }
-    stages.push_back(make_stage(RouteStage(std::move(targets))));
+    std::optional<std::size_t> dead_letter_index;
+    if (dead_letter) {
+        dead_letter_index = dead_letter->destination;
+    }
+    stages.push_back(make_stage(RouteStage(std::move(targets), dead_letter_index)));
     stages.push_back(make_stage(
         SerializeStage(std::move(dead_letter), std::move(source_names), std::move(counts))));
-    return stages;
+}
+
+// The names of the kinds (only the stateful ones, when asked), separated by ", " and, before
+// the last, by `last`.
+std::string kind_names(bool stateful_only, std::string_view last) {
+    std::vector<std::string_view> names;
+    for (const auto& k : kinds) {
+        if (k.stateful || !stateful_only) {
+            names.push_back(k.name);
+        }
+    }
+    std::string text;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        text += i == 0 ? "" : (i + 1 == names.size() ? last : std::string_view(", "));
+        text += names[i];
+    }
+    return text;
+}
+
+}  // namespace
+
+std::span<const StageKind> stage_kinds() noexcept {
+    return kinds;
+}
+
+std::string stage_kind_names() {
+    return kind_names(false, " or ");
+}
+
+BuiltStages build_stages(const PipelineConfig& config, std::shared_ptr<DeadLetterCounts> counts,
+                         ConfigErrors& errors) {
+    BuildContext ctx{config, errors};
+    ctx.shards = config.effective_shards();
+    ctx.emitted_only.assign(config.destinations.size(), false);
+    std::vector<std::pair<std::string, std::string>> dataset_files;
+    ctx.datasets = read_datasets(config, dataset_files, errors);
+    ctx.key = transform::parse_partition_key(config.root.find("partition_key"), errors);
+    ctx.event_time = EventTimeConfig::parse(config.root.find("event_time"), errors);
+    if (config.replay) {
+        ctx.event_time.clock = ClockMode::event;  // a replay's timers follow the data
+    }
+
+    BuiltStages built;
+    auto& stages = built.stages;
+    ParseConfig parse;
+    parse.max_payload_bytes = config.runtime.max_payload_bytes;
+    stages.push_back(make_stage(ParseStage(parse)));
+
+    bool partitioned = false;
+    if (const ConfigNode* list = config.root.find("stages")) {
+        if (!list->is_sequence()) {
+            errors.add(*list,
+                       "a list of stages, each with a kind (" + kind_names(false, ", ") + ")");
+        } else {
+            for (const ConfigNode& item : list->items) {
+                const ConfigNode* kind_node = item.find("kind");
+                if (kind_node == nullptr) {
+                    errors.missing(item, "kind", "a stage kind: " + stage_kind_names());
+                    continue;
+                }
+                const StageKind* kind = nullptr;
+                for (const auto& k : kinds) {
+                    if (k.name == kind_node->scalar) {
+                        kind = &k;
+                    }
+                }
+                if (kind == nullptr) {
+                    errors.add(*kind_node, "a stage kind: " + stage_kind_names());
+                    continue;
+                }
+                if (kind->stateful && !partitioned) {
+                    partitioned = true;
+                    add_partition_and_order(ctx, stages);
+                } else if (!kind->stateful) {
+                    ctx.section_lkv = nullptr;  // a stateless stage ends the stateful section
+                }
+                if (auto stage = kind->build(item, ctx)) {
+                    stages.push_back(std::move(stage));
+                }
+            }
+        }
+    }
+    if (!partitioned && config.root.find("event_time") != nullptr) {
+        errors.add(*config.root.find("event_time"), "event_time only with stateful stages (" +
+                                                        kind_names(true, ", ") + ") to use it");
+    }
+    // Loaded after every transform registered its indexes, so they are built with the records.
+    for (const auto& [name, file] : dataset_files) {
+        if (Status s = ctx.datasets.at(name)->load_file(file); !s) {
+            const ConfigNode* node = config.root.find("datasets")->find(name);
+            errors.add(*node, "a readable dataset of JSON objects", s.message());
+        }
+    }
+    add_route_and_serialize(ctx, std::move(counts), stages);
+    built.datasets = std::move(ctx.datasets);
+    built.lkv_stores = std::move(ctx.lkv_stores);
+    built.emitted_only = std::move(ctx.emitted_only);
+    return built;
 }
 
 }  // namespace edgeflow

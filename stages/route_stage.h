@@ -4,11 +4,14 @@
 // the message with the reason, so it reaches the dead-letter destination instead of a wrong
 // topic. Topics are written into the message's reused per-destination buffers.
 //
-// A message a stage emitted (an event, an LKV snapshot) is routed to its target destination
-// only, at the topic it set for itself if it did; destinations reserved for emitted messages
-// get no others.
+// This is the one place a message's destinations are decided (Message::routes; sinks only read
+// it): a live message goes to every output destination not reserved for emitted messages; a
+// message a stage emitted (an event, an LKV snapshot) to its target destination only, at the
+// topic it set for itself if it did; a rejected one to the dead-letter destination, when there
+// is one (its topic is the serialize stage's); a filtered one nowhere.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "core/stage.h"
@@ -27,11 +30,16 @@ public:
     static constexpr std::string_view kind = "route";
     static constexpr StageShape shape = StageShape::stateless;
 
-    explicit RouteStage(std::vector<RouteTarget> targets) : targets_(std::move(targets)) {}
+    /// `dead_letter`: index of the dead-letter destination, if there is one.
+    RouteStage(std::vector<RouteTarget> targets, std::optional<std::size_t> dead_letter)
+        : targets_(std::move(targets)),
+          dead_letter_routes_(dead_letter ? std::uint64_t{1} << *dead_letter : 0) {}
     void process(Batch& batch, StageContext& ctx) noexcept;
 
 private:
+    Outcome route(Message& message) const noexcept;
     std::vector<RouteTarget> targets_;
+    std::uint64_t dead_letter_routes_;
 };
 
 static_assert(Stage<RouteStage>);

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "core/stage.h"
+#include "core/worker_local.h"
 #include "lang/transform/transform.h"
+#include "stages/build_context.h"
 
 namespace edgeflow {
 
@@ -22,37 +24,23 @@ public:
     static constexpr std::string_view kind = "transform";
     static constexpr StageShape shape = Shape;
 
-    BasicTransformStage(std::shared_ptr<transform::Transform> transform, std::size_t worker_slots)
-        : transform_(std::move(transform)) {
-        for (std::size_t i = 0; i < worker_slots; ++i) {
-            scratch_.push_back(std::make_unique<Scratch>());
-        }
-    }
+    explicit BasicTransformStage(std::shared_ptr<transform::Transform> transform)
+        : transform_(std::move(transform)) {}
 
+    void prepare(std::size_t worker_slots) { scratch_.grow(worker_slots); }
     void process(Batch& batch, StageContext& ctx) noexcept {
-        std::uint64_t in = 0;
-        std::uint64_t kept = 0;
-        std::uint64_t rejected = 0;
-        std::uint64_t dropped = 0;
-        auto& scratch = scratch_[ctx.worker]->state;
-        for (Message* message : batch) {
-            if (!message->live()) {
-                continue;
-            }
-            ++in;
-            switch (transform_->apply(*message, scratch)) {
+        auto& scratch = scratch_[ctx.worker];
+        for_each_live(batch, ctx, [&](Message& message) {
+            switch (transform_->apply(message, scratch)) {
                 case transform::Outcome::kept:
-                    ++kept;
-                    break;
+                    return Outcome::kept;
                 case transform::Outcome::dropped:
-                    ++dropped;
-                    break;
+                    return Outcome::dropped;
                 case transform::Outcome::rejected:
-                    ++rejected;
                     break;
             }
-        }
-        ctx.counters.add(in, kept, rejected, dropped);
+            return Outcome::rejected;
+        });
     }
 
     const transform::Transform& transform() const noexcept { return *transform_; }
@@ -60,9 +48,8 @@ public:
     /// Read after the graph stopped (the scratch counters are the workers').
     std::string state() const {
         std::uint64_t misses = 0;
-        for (const auto& scratch : scratch_) {
-            misses += scratch->state.dataset_misses;
-        }
+        scratch_.for_each(
+            [&](const transform::TransformScratch& s) { misses += s.dataset_misses; });
         std::string text;
         if (transform_->binds_datasets()) {
             text = "dataset lookups without a match: " + std::to_string(misses);
@@ -79,11 +66,8 @@ public:
     }
 
 private:
-    struct alignas(64) Scratch {
-        transform::TransformScratch state;
-    };
     std::shared_ptr<transform::Transform> transform_;
-    std::vector<std::unique_ptr<Scratch>> scratch_;
+    WorkerLocal<transform::TransformScratch> scratch_;
 };
 
 using TransformStage = BasicTransformStage<StageShape::stateless>;
@@ -91,5 +75,9 @@ using KeyedTransformStage = BasicTransformStage<StageShape::keyed>;
 
 static_assert(Stage<TransformStage>);
 static_assert(Stage<KeyedTransformStage>);
+
+/// The `transform` row of the stage table: a keyed stage when the transform keeps `? $last`
+/// values per key, else a stateless one.
+std::unique_ptr<AnyStage> build_transform_stage(const ConfigNode& block, BuildContext& ctx);
 
 }  // namespace edgeflow

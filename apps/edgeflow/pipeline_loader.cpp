@@ -6,6 +6,7 @@
 #include "aio/dataflow_resource.h"
 #include "core/config/yaml_loader.h"
 #include "io/mqtt/mqtt_config.h"
+#include "io/mqtt/mqtt_sink.h"
 #include "io/registry.h"
 #include "stages/registry.h"
 
@@ -61,27 +62,25 @@ std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigError
     }
     loaded.config.replay = replay;
     loaded.dead_letters = std::make_shared<DeadLetterCounts>();
-    StageExtras extras;
-    loaded.stages = build_stages(loaded.config, loaded.config.worker_slots(), loaded.dead_letters,
-                                 errors, &extras);
-    for (const std::size_t index : extras.emitted_only) {
-        loaded.config.destinations[index].emitted_only = true;
-    }
-    loaded.dataset_feeds = build_dataset_feeds(loaded.config, extras.datasets, errors);
+    auto built = build_stages(loaded.config, loaded.dead_letters, errors);
+    loaded.stages = std::move(built.stages);
+    loaded.dataset_feeds = build_dataset_feeds(loaded.config, built.datasets, errors);
     loaded.sources = build_sources(loaded.config, errors);
     loaded.sinks = build_sinks(loaded.config, errors);
-    for (const auto& store : extras.lkv_stores) {
+    for (const auto& store : built.lkv_stores) {
         const auto& persist = store->config().persist;
-        if (!persist) {
-            continue;
+        if (!persist || loaded.sinks.empty()) {
+            continue;  // without sinks, their errors are reported already
         }
         const EndpointConfig& destination = loaded.config.destinations[persist->destination_index];
-        if (destination.kind != "mqtt") {
+        const Sink& sink = *loaded.sinks[persist->destination_index];
+        if (sink.kind() != "mqtt") {
             errors.add(persist->node, "an mqtt destination (snapshots are retained messages)",
                        "'" + destination.name + "' of kind " + destination.kind);
             continue;
         }
-        auto mqtt = MqttConfig::parse(destination, false, errors);
+        // The destination's own settings, as the io registry read them: read once.
+        MqttConfig mqtt = static_cast<const MqttSink&>(sink).config();
         if (!mqtt.retain) {
             errors.add(persist->node,
                        "a destination with retain: true (the snapshots must outlive the process)",

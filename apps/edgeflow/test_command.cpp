@@ -247,7 +247,6 @@ int test_command(std::span<const std::string_view> args) {
         const auto& destination = config.destinations[i];
         auto sink = std::make_unique<CaptureSink>(destination.name, i, destination.dead_letter,
                                                   (*expected)[i].size() + unexpected_kept);
-        sink->set_emitted_only(destination.emitted_only);
         captures.push_back(sink.get());
         sinks.push_back(std::move(sink));
     }

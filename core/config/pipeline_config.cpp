@@ -319,6 +319,11 @@ PipelineConfig parse_pipeline(const ConfigNode& root, ConfigErrors& errors) {
             pipeline.dead_letter = i;
         }
     }
+    if (pipeline.destinations.size() > max_destinations) {
+        errors.add(*root.find("destinations"),
+                   "at most " + std::to_string(max_destinations) + " destinations",
+                   std::to_string(pipeline.destinations.size()));
+    }
     if (outputs == 0 && !pipeline.destinations.empty()) {
         const ConfigNode* list = root.find("destinations");
         errors.add(*list, "at least one destination that is not the dead_letter one",

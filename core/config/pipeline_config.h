@@ -76,11 +76,10 @@ std::string_view to_string(SiblingPolicy siblings) noexcept;
 struct EndpointConfig {
     std::string name;
     std::string kind;
-    std::string topic;          ///< destinations: topic template (default "{topic}")
-    bool dead_letter = false;   ///< destinations: receives rejected messages instead
-    bool emitted_only = false;  ///< destinations a stage emits to (events, LKV snapshots)
-    ConfigNode node;            ///< the endpoint's map, for the kind's own parser
-    std::string base_dir;       ///< directory of the pipeline file: relative paths start here
+    std::string topic;         ///< destinations: topic template (default "{topic}")
+    bool dead_letter = false;  ///< destinations: receives rejected messages instead
+    ConfigNode node;           ///< the endpoint's map, for the kind's own parser
+    std::string base_dir;      ///< directory of the pipeline file: relative paths start here
 
     /// `path` as given when absolute (or `-`), else relative to the pipeline file's directory.
     std::string resolve_path(const std::string& path) const;
@@ -102,11 +101,11 @@ struct PipelineConfig {
     std::size_t effective_workers() const noexcept;
     std::size_t effective_in_flight_batches() const noexcept;
     std::size_t effective_shards() const noexcept;
-    /// Scratch slots a stage needs (build_stages): one per arena thread — the workers and the
-    /// slot reserved for the thread that waits on the graph — plus one for the dispatch thread,
-    /// which runs small batches itself while the graph is idle (`runtime.inline_batch`).
-    std::size_t worker_slots() const noexcept { return effective_workers() + 2; }
 };
+
+/// Destinations a pipeline may have (the dead-letter one included): each message carries one
+/// routing bit per destination (Message::routes).
+inline constexpr std::size_t max_destinations = 64;
 
 /// Top-level blocks a pipeline file may have. A stage with a block of its own adds it here.
 inline constexpr std::string_view pipeline_blocks[] = {

@@ -69,6 +69,9 @@ FlowGraph::FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::
     // stages around it stay parallel. A run of sharded stages becomes one section node.
     const auto shard_count = static_cast<unsigned>(std::max<std::size_t>(1, shards));
     shards_ = shard_count;
+    for (const auto& stage : stages) {
+        stage->prepare(worker_slots);
+    }
     tbb::flow::sender<Batch*>* previous = nullptr;
     for (std::size_t i = 0; i < stages.size(); ++i) {
         AnyStage* s = stages[i].get();

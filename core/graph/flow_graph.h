@@ -39,7 +39,8 @@ namespace edgeflow {
 class FlowGraph {
 public:
     /// `on_done` runs serially, in sequence order, for each batch that leaves the last stage.
-    /// `shards` is the number of shards of the sharded stages (at least 1).
+    /// `worker_slots`: the arena's thread slots; every stage is prepared for that many
+    /// (AnyStage::prepare). `shards` is the number of shards of the sharded stages (at least 1).
     FlowGraph(const std::vector<std::unique_ptr<AnyStage>>& stages, std::size_t worker_slots,
               std::size_t shards, std::function<void(Batch*)> on_done);
     ~FlowGraph();

@@ -130,15 +130,18 @@ Status Engine::start() {
     arena_->initialize();
     placement_ = std::make_unique<WorkerPlacement>(*arena_, layout_);
     placement_->observe(true);
+    // Scratch for every arena slot and for the dispatch thread (the slot after them), which
+    // runs small batches itself.
+    inline_slot_ = static_cast<unsigned>(workers_ + 1);
+    for (const auto& stage : stages_) {
+        stage->prepare(inline_slot_ + 1);
+    }
     arena_->execute([&] {
         graph_ = std::make_unique<FlowGraph>(stages_, workers_ + 1, config_.effective_shards(),
                                              [this](Batch* batch) { on_graph_done(batch); });
     });
 
-    // The dispatch thread's scratch slot follows the arena's (PipelineConfig::worker_slots);
-    // stages built for fewer slots than that never run inline.
-    inline_slot_ = static_cast<unsigned>(workers_ + 1);
-    inline_batch_ = inline_slot_ < config_.worker_slots() ? config_.runtime.inline_batch : 0;
+    inline_batch_ = config_.runtime.inline_batch;
 
     started_at_ = std::chrono::steady_clock::now();
     started_ = true;

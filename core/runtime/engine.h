@@ -68,8 +68,8 @@ struct EngineQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
 
 class Engine final : private IngestPort {
 public:
-    /// `stages` must have been built for `config.worker_slots()` scratch slots (build_stages):
-    /// the workers, the arena's reserved slot and the dispatch thread each use their own.
+    /// The engine prepares `stages` (AnyStage::prepare) for its threads: the workers, the
+    /// arena's reserved slot and the dispatch thread each use a scratch slot of their own.
     Engine(const PipelineConfig& config, std::vector<std::unique_ptr<AnyStage>> stages,
            std::vector<std::unique_ptr<Source>> sources, std::vector<std::unique_ptr<Sink>> sinks,
            std::shared_ptr<DeadLetterCounts> dead_letters);

@@ -32,6 +32,8 @@ public:
     /// `destination/NAME/connected`.
     void add_readiness(Readiness& readiness) override;
     void metrics(MetricsWriter& writer) const override;
+    /// The destination's settings as its config gave them (broker, TLS, retain...).
+    const MqttConfig& config() const noexcept { return connection_.config(); }
 
 private:
     bool wait_until_writable() noexcept;

@@ -152,11 +152,9 @@ int inprocess(int argc, const char* const* argv) {
         config.runtime.batch_size = batch;
     }
     auto dead_letters = std::make_shared<DeadLetterCounts>();
-    StageExtras extras;
-    auto stages = build_stages(config, config.worker_slots(), dead_letters, errors, &extras);
-    for (const std::size_t index : extras.emitted_only) {
-        config.destinations[index].emitted_only = true;
-    }
+    auto built = build_stages(config, dead_letters, errors);
+    auto& stages = built.stages;
+    const std::vector<bool> emitted_only = built.emitted_only;
     if (!errors.empty()) {
         std::fputs(errors.to_string().c_str(), stderr);
         return 1;
@@ -186,7 +184,6 @@ int inprocess(int argc, const char* const* argv) {
     for (std::size_t i = 0; i < config.destinations.size(); ++i) {
         const auto& d = config.destinations[i];
         auto sink = std::make_unique<LatencySink>(d.name, i, d.dead_letter);
-        sink->set_emitted_only(d.emitted_only);
         sink_views.push_back(sink.get());
         sinks.push_back(std::move(sink));
     }
@@ -224,7 +221,7 @@ int inprocess(int argc, const char* const* argv) {
     for (auto* sink : sink_views) {
         if (sink->is_dead_letter()) {
             dead += sink->received();
-        } else if (!primary_seen && !config.destinations[sink->index_in_pipeline()].emitted_only) {
+        } else if (!primary_seen && !emitted_only[sink->index_in_pipeline()]) {
             primary_seen = true;
             latency.merge(sink->latency());
             delivered = sink->received();

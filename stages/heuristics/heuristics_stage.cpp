@@ -6,7 +6,9 @@
 #include <functional>
 #include <unordered_set>
 
+#include "stages/heuristics/rule_kinds.h"
 #include "stages/keyed/partition_stage.h"
+#include "stages/lkv/lkv_stage.h"
 
 #include "lang/text/datetime.h"
 
@@ -144,12 +146,14 @@ struct HeuristicsStage::Group {
 HeuristicsStage::HeuristicsStage(HeuristicsStage&&) noexcept = default;
 HeuristicsStage::~HeuristicsStage() = default;
 
-std::unique_ptr<HeuristicsStage> HeuristicsStage::build(
-    const ConfigNode& node, const std::function<int(std::string_view)>& destination_index,
-    const transform::LkvLookup* lkv, std::size_t shards, ClockMode clock, ConfigErrors& errors) {
+std::unique_ptr<HeuristicsStage> HeuristicsStage::build(const ConfigNode& node,
+                                                        const BuildContext& ctx) {
+    ConfigErrors& errors = ctx.errors;
+    const auto destination_index = [&ctx](std::string_view name) { return ctx.destination(name); };
+    const transform::LkvLookup* lkv = ctx.section_lkv;
     std::unique_ptr<HeuristicsStage> stage(new HeuristicsStage());
-    stage->shards_ = std::max<std::size_t>(1, shards);
-    stage->clock_ = clock;
+    stage->shards_ = std::max<std::size_t>(1, ctx.shards);
+    stage->clock_ = ctx.event_time.clock;
     stage->events_dropped_ = std::make_unique<std::atomic<std::uint64_t>>(0);
     HeuristicsConfig& config = stage->config_;
     config.node = node;
@@ -174,24 +178,13 @@ std::unique_ptr<HeuristicsStage> HeuristicsStage::build(
     }
     if (rules == nullptr || !rules->is_sequence() || rules->items.empty()) {
         errors.add(rules != nullptr ? *rules : node,
-                   "a list of rules (threshold, rate_of_change, deadband, stale, window, "
-                   "correlate, anomaly)");
+                   "a list of rules (" + heuristics::rule_kind_names(", ") + ")");
         return nullptr;
     }
     const std::size_t per_shard =
         std::max<std::size_t>(1, (config.max_keys + stage->shards_ - 1) / stage->shards_);
     heuristics::RuleBuild build{errors, lkv, stage->shards_, per_shard};
     std::unordered_set<std::string> ids;
-    using Factory =
-        std::unique_ptr<Rule> (*)(heuristics::RuleCommon, MapReader&, heuristics::RuleBuild&);
-    static constexpr std::pair<std::string_view, Factory> factories[] = {
-        {"threshold", heuristics::make_threshold},
-        {"rate_of_change", heuristics::make_rate_of_change},
-        {"deadband", heuristics::make_deadband},
-        {"stale", heuristics::make_stale},
-        {"window", heuristics::make_window},
-        {"correlate", heuristics::make_correlate},
-        {"anomaly", heuristics::make_anomaly}};
     for (const ConfigNode& item : rules->items) {
         MapReader r(item, errors, "a heuristic rule");
         if (!r.ok()) {
@@ -200,9 +193,7 @@ std::unique_ptr<HeuristicsStage> HeuristicsStage::build(
         heuristics::RuleCommon common;
         common.target = events_index;
         r.required_string("id", common.id, "the rule's id, unique in the stage");
-        r.required_string("kind", common.kind,
-                          "threshold, rate_of_change, deadband, stale, window, correlate or "
-                          "anomaly");
+        r.required_string("kind", common.kind, heuristics::rule_kind_names());
         r.optional_string("severity", common.severity);
         if (const ConfigNode* key = r.get("key")) {
             common.key = transform::parse_formula(*key, errors);
@@ -219,24 +210,17 @@ std::unique_ptr<HeuristicsStage> HeuristicsStage::build(
         if (!common.id.empty() && !ids.insert(common.id).second) {
             errors.add(*item.find("id"), "a rule id unique in the stage", "\"" + common.id + "\"");
         }
-        Factory factory = nullptr;
-        for (const auto& [name, f] : factories) {
-            if (name == common.kind) {
-                factory = f;
-            }
-        }
-        if (factory == nullptr) {
+        const heuristics::RuleKind* rule_kind = heuristics::find_rule_kind(common.kind);
+        if (rule_kind == nullptr) {
             if (!common.kind.empty()) {
-                errors.add(*item.find("kind"),
-                           "threshold, rate_of_change, deadband, stale, window, correlate or "
-                           "anomaly",
+                errors.add(*item.find("kind"), heuristics::rule_kind_names(),
                            "\"" + common.kind + "\"");
             }
             r.finish();
             continue;
         }
         std::optional<transform::FormulaSpec> key_spec = common.key;
-        auto rule = factory(std::move(common), r, build);
+        auto rule = rule_kind->make(std::move(common), r, build);
         r.finish();
         if (!rule) {
             continue;
@@ -302,10 +286,7 @@ void HeuristicsStage::run_clock(Group& group, unsigned shard, std::int64_t now_m
 
 void HeuristicsStage::process(Batch& batch, StageContext& ctx) noexcept {
     heuristics::Emit emit{batch, ctx.shard};
-    std::uint64_t in = 0;
-    for (const Message* m : batch) {
-        in += m->live() && ctx.owns(*m) ? 1 : 0;
-    }
+    const std::uint64_t in = live_count(batch, ctx);
     for (auto& group : groups_) {
         Group::Shard& gs = *group->shards[ctx.shard];
         for (std::uint32_t position = 0; position < batch.size(); ++position) {
@@ -456,6 +437,19 @@ std::string HeuristicsStage::state() const {
                 std::to_string(rule->skipped()) + " message(s) without a usable input";
     }
     return text;
+}
+
+std::unique_ptr<AnyStage> build_heuristics_stage(const ConfigNode& block, BuildContext& ctx) {
+    auto built = HeuristicsStage::build(block, ctx);
+    if (!built) {
+        return nullptr;
+    }
+    for (const auto target : built->targets()) {
+        if (target >= 0) {
+            ctx.declare_emitted(static_cast<std::size_t>(target));
+        }
+    }
+    return make_stage(std::move(*built));
 }
 
 }  // namespace edgeflow

@@ -27,6 +27,7 @@
 
 #include "core/metrics/metrics_writer.h"
 #include "core/stage.h"
+#include "stages/build_context.h"
 #include "stages/heuristics/rule.h"
 #include "stages/keyed/event_time.h"
 #include "stages/keyed/key_table.h"
@@ -45,11 +46,9 @@ public:
     static constexpr std::string_view kind = "heuristics";
     static constexpr StageShape shape = StageShape::sharded;
 
-    /// Reads and compiles a heuristics stage. `destination_index` maps a destination name to
-    /// its index (or -1 when there is none). Returns null after adding errors.
-    static std::unique_ptr<HeuristicsStage> build(
-        const ConfigNode& node, const std::function<int(std::string_view)>& destination_index,
-        const transform::LkvLookup* lkv, std::size_t shards, ClockMode clock, ConfigErrors& errors);
+    /// Reads and compiles a heuristics stage: destinations, `$lkv` source, shards and clock
+    /// from `ctx`. Returns null after adding errors.
+    static std::unique_ptr<HeuristicsStage> build(const ConfigNode& node, const BuildContext& ctx);
 
     void process(Batch& batch, StageContext& ctx) noexcept;
     /// After every shard processed the batch: applies the drops of deadband rules.
@@ -82,5 +81,8 @@ private:
 };
 
 static_assert(Stage<HeuristicsStage>);
+
+/// The `heuristics` row of the stage table; reserves the destinations its rules emit to.
+std::unique_ptr<AnyStage> build_heuristics_stage(const ConfigNode& block, BuildContext& ctx);
 
 }  // namespace edgeflow

@@ -1,5 +1,5 @@
-// Rule: one heuristic of a heuristics stage (threshold, rate_of_change, deadband, stale,
-// window, correlate, anomaly), and what the rules share — per-key state, and the events they
+// Rule: one heuristic of a heuristics stage (one kind per file, listed in rule_kinds.h), and
+// what the rules share — per-key state, and the events they
 // emit.
 //
 // A rule sees the messages of its keys in arrival order, one shard at a time: the heuristics
@@ -156,14 +156,6 @@ std::string number_text(double value);
 bool number_of(const transform::Formula& f, const Message& m, expr::EvalScratch& eval,
                double& out) noexcept;
 
-// One factory per rule kind, each in its own file: reads the kind's keys from `reader` (the
-// common ones are read already) and returns the rule, or null after adding errors.
-std::unique_ptr<Rule> make_threshold(RuleCommon common, MapReader& reader, RuleBuild& build);
-std::unique_ptr<Rule> make_rate_of_change(RuleCommon common, MapReader& reader, RuleBuild& build);
-std::unique_ptr<Rule> make_deadband(RuleCommon common, MapReader& reader, RuleBuild& build);
-std::unique_ptr<Rule> make_stale(RuleCommon common, MapReader& reader, RuleBuild& build);
-std::unique_ptr<Rule> make_window(RuleCommon common, MapReader& reader, RuleBuild& build);
-std::unique_ptr<Rule> make_correlate(RuleCommon common, MapReader& reader, RuleBuild& build);
-std::unique_ptr<Rule> make_anomaly(RuleCommon common, MapReader& reader, RuleBuild& build);
+// Each rule kind is one row of rule_kinds.cpp (stages/heuristics/rule_kinds.h).
 
 }  // namespace edgeflow::heuristics

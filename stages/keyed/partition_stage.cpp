@@ -5,44 +5,32 @@
 namespace edgeflow {
 
 PartitionStage::PartitionStage(std::shared_ptr<const transform::Formula> key,
-                               std::shared_ptr<const transform::Formula> time, TimeFormat format,
-                               std::size_t worker_slots)
-    : key_(std::move(key)), time_(std::move(time)), format_(format) {
-    for (std::size_t i = 0; i < worker_slots; ++i) {
-        scratch_.push_back(std::make_unique<Scratch>());
-    }
-}
+                               std::shared_ptr<const transform::Formula> time, TimeFormat format)
+    : key_(std::move(key)), time_(std::move(time)), format_(format) {}
 
 void PartitionStage::process(Batch& batch, StageContext& ctx) noexcept {
-    std::uint64_t in = 0;
-    std::uint64_t failed = 0;
-    auto& eval = scratch_[ctx.worker]->eval;
+    auto& eval = scratch_[ctx.worker];
     const std::int64_t arrival_ms = time_ ? 0 : dt::now_ms();
-    for (Message* m : batch) {
-        if (!m->live()) {
-            continue;
-        }
-        ++in;
+    for_each_live(batch, ctx, [&](Message& m) {
         eval.reset();
-        m->key.clear();
+        m.key.clear();
         if (!key_) {
-            m->key.append(m->topic);
-        } else if (!transform::append_key_text(m->key, key_->eval(*m, eval))) {
-            m->reject(DeadLetterReason::key_missing, kind,
-                      "the partition key is missing or not a scalar");
-            ++failed;
-            continue;
+            m.key.append(m.topic);
+        } else if (!transform::append_key_text(m.key, key_->eval(m, eval))) {
+            m.reject(DeadLetterReason::key_missing, kind,
+                     "the partition key is missing or not a scalar");
+            return Outcome::rejected;
         }
-        m->key_hash = key_hash(m->key);
+        m.key_hash = key_hash(m.key);
         if (!time_) {
-            m->event_time_ms = arrival_ms;
-        } else if (!event_time_ms(time_->eval(*m, eval), format_, m->event_time_ms)) {
-            m->reject(DeadLetterReason::event_time_invalid, kind,
-                      "the event_time field is missing or not a timestamp");
-            ++failed;
+            m.event_time_ms = arrival_ms;
+        } else if (!event_time_ms(time_->eval(m, eval), format_, m.event_time_ms)) {
+            m.reject(DeadLetterReason::event_time_invalid, kind,
+                     "the event_time field is missing or not a timestamp");
+            return Outcome::rejected;
         }
-    }
-    ctx.counters.add(in, in - failed, failed);
+        return Outcome::kept;
+    });
 }
 
 std::string PartitionStage::describe() const {

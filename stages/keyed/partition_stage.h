@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/stage.h"
+#include "core/worker_local.h"
 #include "lang/transform/formula.h"
 #include "stages/keyed/event_time.h"
 
@@ -26,19 +27,16 @@ public:
 
     /// `key`: none for the input topic. `time`: none for the arrival time.
     PartitionStage(std::shared_ptr<const transform::Formula> key,
-                   std::shared_ptr<const transform::Formula> time, TimeFormat format,
-                   std::size_t worker_slots);
+                   std::shared_ptr<const transform::Formula> time, TimeFormat format);
+    void prepare(std::size_t worker_slots) { scratch_.grow(worker_slots); }
     void process(Batch& batch, StageContext& ctx) noexcept;
     std::string describe() const;
 
 private:
-    struct alignas(64) Scratch {
-        expr::EvalScratch eval;
-    };
     std::shared_ptr<const transform::Formula> key_;
     std::shared_ptr<const transform::Formula> time_;
     TimeFormat format_;
-    std::vector<std::unique_ptr<Scratch>> scratch_;
+    WorkerLocal<expr::EvalScratch> scratch_;
 };
 
 static_assert(Stage<PartitionStage>);

@@ -697,4 +697,23 @@ std::string LkvStore::state() const {
     return text;
 }
 
+std::unique_ptr<AnyStage> build_lkv_stage(const ConfigNode& block, BuildContext& ctx) {
+    auto config = LkvConfig::parse(block, ctx.errors);
+    if (config.persist) {
+        const int index = ctx.destination(config.persist->destination);
+        if (index < 0) {
+            ctx.errors.add(*config.persist->node.find("destination"),
+                           "the name of a destination (not the dead-letter one)",
+                           "\"" + config.persist->destination + "\"");
+        } else {
+            config.persist->destination_index = static_cast<std::size_t>(index);
+            ctx.declare_emitted(static_cast<std::size_t>(index));
+        }
+    }
+    auto store = std::make_shared<LkvStore>(std::move(config), ctx.shards);
+    ctx.section_lkv = store.get();
+    ctx.lkv_stores.push_back(store);
+    return make_stage(LkvStage(std::move(store)));
+}
+
 }  // namespace edgeflow

@@ -41,6 +41,7 @@
 #include "lang/transform/formula.h"
 #include "lang/transform/output_tree.h"
 #include "lang/transform/rule_path.h"
+#include "stages/build_context.h"
 #include "stages/keyed/key_table.h"
 
 namespace edgeflow {
@@ -52,7 +53,7 @@ struct LkvFieldConfig {
 
 struct LkvPersistConfig {
     std::string destination;
-    std::size_t destination_index = 0;  ///< set by the registry
+    std::size_t destination_index = 0;  ///< set by build_lkv_stage
     std::string topic_prefix;
     std::int64_t interval_ms = 1000;
     std::uint64_t max_per_interval = 10'000;
@@ -130,5 +131,10 @@ private:
 };
 
 static_assert(Stage<LkvStage>);
+
+/// The `lkv` row of the stage table. The store becomes the section's `$lkv` source and is
+/// kept in ctx.lkv_stores (hydrated at start); a persist destination is reserved for its
+/// snapshots.
+std::unique_ptr<AnyStage> build_lkv_stage(const ConfigNode& block, BuildContext& ctx);
 
 }  // namespace edgeflow

@@ -71,7 +71,8 @@ Converted convert(std::string_view text, std::string_view endpoints = {}) {
             out.notes.push_back(note.to_string());
         }
         const auto config = parse_pipeline(out.flow->pipeline, errors);
-        static_cast<void>(build_stages(config, 2, std::make_shared<DeadLetterCounts>(), errors));
+        static_cast<void>(
+            build_stages(config, std::make_shared<DeadLetterCounts>(), errors).stages);
         static_cast<void>(build_sources(config, errors));
         static_cast<void>(build_sinks(config, errors));
     }
@@ -972,7 +973,7 @@ TEST(DataflowResource, ExampleIsAccepted) {
     const auto flow = convert_dataflow(*documents, {}, errors);
     ASSERT_TRUE(flow.has_value()) << errors.to_string();
     const auto config = parse_pipeline(flow->pipeline, errors);
-    static_cast<void>(build_stages(config, 2, std::make_shared<DeadLetterCounts>(), errors));
+    static_cast<void>(build_stages(config, std::make_shared<DeadLetterCounts>(), errors).stages);
     static_cast<void>(build_sources(config, errors));
     static_cast<void>(build_sinks(config, errors));
     EXPECT_TRUE(errors.empty()) << errors.to_string();

@@ -36,7 +36,7 @@ Loaded load_config(ConfigErrors& errors, const std::optional<ConfigNode>& root) 
     if (root) {
         out.config = parse_pipeline(*root, errors);
         auto counts = std::make_shared<DeadLetterCounts>();
-        static_cast<void>(build_stages(out.config, 2, counts, errors));
+        static_cast<void>(build_stages(out.config, counts, errors).stages);
         out.sources = build_sources(out.config, errors);
         out.sinks = build_sinks(out.config, errors);
     }

@@ -21,8 +21,27 @@ constexpr std::int64_t t0 = 1'704'067'200'000;
 constexpr std::int32_t events_destination = 1;
 constexpr std::int32_t alerts_destination = 2;
 
-int destination_index(std::string_view name) {
-    return name == "events" ? events_destination : name == "alerts" ? alerts_destination : -1;
+// Destinations by index as the tests name them: output (0), events (1) and alerts (2).
+const PipelineConfig& destinations() {
+    static const PipelineConfig config = [] {
+        PipelineConfig c;
+        for (const char* name : {"output", "events", "alerts"}) {
+            EndpointConfig d;
+            d.name = name;
+            c.destinations.push_back(d);
+        }
+        return c;
+    }();
+    return config;
+}
+
+std::unique_ptr<HeuristicsStage> build_heuristics(const std::string& text, std::size_t shards,
+                                                  ClockMode clock, ConfigErrors& errors) {
+    BuildContext ctx{destinations(), errors};
+    ctx.shards = shards;
+    ctx.event_time.clock = clock;
+    ctx.emitted_only.assign(destinations().destinations.size(), false);
+    return HeuristicsStage::build(test::yaml(text), ctx);
 }
 
 // A heuristics stage with `rules` (YAML list items, indented by two) and a section to run it.
@@ -52,8 +71,7 @@ private:
                                            ClockMode clock) {
         const std::string text = "kind: heuristics\nevents: events\nrules:\n" + std::string(rules);
         ConfigErrors errors("test.yaml");
-        auto built = HeuristicsStage::build(test::yaml(text), destination_index, nullptr, shards,
-                                            clock, errors);
+        auto built = build_heuristics(text, shards, clock, errors);
         EXPECT_TRUE(built != nullptr && errors.empty()) << errors.to_string();
         if (!built) {
             return nullptr;
@@ -864,8 +882,7 @@ TEST(Anomaly, RollingUsesOnlyTheLastSamples) {
 std::string build_errors(std::string_view rules) {
     const std::string text = "kind: heuristics\nevents: events\nrules:\n" + std::string(rules);
     ConfigErrors errors("test.yaml");
-    auto built = HeuristicsStage::build(test::yaml(text), destination_index, nullptr, 1,
-                                        ClockMode::wall, errors);
+    auto built = build_heuristics(text, 1, ClockMode::wall, errors);
     EXPECT_EQ(built == nullptr, !errors.empty());
     return errors.to_string();
 }

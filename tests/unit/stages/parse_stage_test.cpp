@@ -22,7 +22,9 @@ constexpr std::size_t worker_slots = 2;
 
 class ParseStageTest : public testing::Test {
 protected:
-    explicit ParseStageTest(ParseConfig config = {}) : stage_(config, worker_slots) {}
+    explicit ParseStageTest(ParseConfig config = {}) : stage_(config) {
+        stage_.prepare(worker_slots);
+    }
 
     // Parses `payload` (copied with simdjson padding, as sources do) on worker 1.
     bool parse(std::string_view payload) {
@@ -295,7 +297,7 @@ Message* add_message(std::vector<std::unique_ptr<Message>>& storage, Batch& batc
 }
 
 TEST(ParseStageProcess, CountsAndSkipsRejectedMessages) {
-    ParseStage stage(ParseConfig{64, 16}, 1);
+    ParseStage stage(ParseConfig{64, 16});
     std::vector<std::unique_ptr<Message>> storage;
     Batch batch(8);
     Message* good1 = add_message(storage, batch, R"({"v":1})");
@@ -329,7 +331,7 @@ TEST(ParseStageProcess, CountsAndSkipsRejectedMessages) {
 }
 
 TEST(ParseStageProcess, EmptyBatchIsANoOp) {
-    ParseStage stage(ParseConfig{64, 16}, 1);
+    ParseStage stage(ParseConfig{64, 16});
     Batch batch(4);
     StageCounters counters;
     StageContext ctx{0, counters};
@@ -340,7 +342,7 @@ TEST(ParseStageProcess, EmptyBatchIsANoOp) {
 }
 
 TEST(ParseStageProcess, CountersAccumulateOverBatches) {
-    ParseStage stage(ParseConfig{64, 16}, 1);
+    ParseStage stage(ParseConfig{64, 16});
     StageCounters counters;
     StageContext ctx{0, counters};
     std::vector<std::unique_ptr<Message>> storage;

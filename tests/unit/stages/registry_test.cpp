@@ -36,7 +36,10 @@ Built build(std::string_view text) {
     Built out;
     if (auto root = load_yaml_text(std::string(text), errors)) {
         out.config = parse_pipeline(*root, errors);
-        out.stages = build_stages(out.config, 2, out.counts, errors);
+        out.stages = build_stages(out.config, out.counts, errors).stages;
+        for (const auto& stage : out.stages) {
+            stage->prepare(2);  // the tests run them as worker 1
+        }
     }
     std::istringstream lines(errors.to_string());
     for (std::string line; std::getline(lines, line);) {

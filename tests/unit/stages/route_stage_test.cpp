@@ -20,7 +20,7 @@ RouteStage make_stage() {
     std::vector<RouteTarget> targets;
     targets.push_back({1, compile("copy/{topic}")});
     targets.push_back({2, compile("dev/{id}/{topic.2}")});
-    return RouteStage(std::move(targets));
+    return RouteStage(std::move(targets), std::nullopt);
 }
 
 std::unique_ptr<Message> make_message(std::string topic, std::string_view id) {
@@ -33,6 +33,41 @@ std::unique_ptr<Message> make_message(std::string topic, std::string_view id) {
     }
     m->record.close(root);
     return m;
+}
+
+// The route stage is where every message's destinations are decided (Message::routes): sinks
+// only read the bits. Destination 0 is the dead-letter one, 1 takes every live message, 2 is
+// reserved for what stages emit to it.
+TEST(RouteStage, DecidesEveryMessagesDestinations) {
+    std::vector<RouteTarget> targets;
+    targets.push_back({1, compile("copy/{topic.2}")});
+    targets.push_back({2, compile("events/{topic}"), true});
+    RouteStage stage(std::move(targets), std::size_t{0});
+    auto live = make_message("plant/line1/t", "pump-3");
+    auto emitted = make_message("plant/line1/t", "pump-3");
+    emitted->target = 2;
+    auto rejected = make_message("plant/line1/t", "pump-3");
+    rejected->reject(DeadLetterReason::invalid_json, "parse", "bad");
+    auto filtered = make_message("plant/line1/t", "pump-3");
+    filtered->dropped = true;
+    filtered->routes = ~std::uint64_t{0};               // left over: must be cleared
+    auto unresolved = make_message("plant", "pump-3");  // no second level for copy/{topic.2}
+    Batch batch(8);
+    for (auto* m : {live.get(), emitted.get(), rejected.get(), filtered.get(), unresolved.get()}) {
+        batch.push(m);
+    }
+    StageCounters counters;
+    StageContext ctx{0, counters};
+    stage.process(batch, ctx);
+    EXPECT_EQ(live->routes, std::uint64_t{1} << 1);
+    EXPECT_EQ(emitted->routes, std::uint64_t{1} << 2);
+    EXPECT_EQ(emitted->destination_topics[2], "events/plant/line1/t");
+    EXPECT_EQ(rejected->routes, std::uint64_t{1} << 0);
+    EXPECT_EQ(filtered->routes, 0u);
+    EXPECT_TRUE(unresolved->dead());
+    EXPECT_EQ(unresolved->routes, std::uint64_t{1} << 0);
+    EXPECT_EQ(counters.in.load(), 3u);
+    EXPECT_EQ(counters.errors.load(), 1u);
 }
 
 TEST(RouteStage, WritesEachDestinationsTopic) {
@@ -102,7 +137,7 @@ TEST(RouteStage, SkipsMessagesRejectedEarlier) {
 }
 
 TEST(RouteStage, NoTargetsPassesMessagesThrough) {
-    RouteStage stage({});
+    RouteStage stage({}, std::nullopt);
     auto m = make_message("a/b", "x");
     Batch batch(1);
     batch.push(m.get());

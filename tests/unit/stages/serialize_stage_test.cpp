@@ -58,7 +58,7 @@ protected:
     }
 
     std::shared_ptr<DeadLetterCounts> counts_ = std::make_shared<DeadLetterCounts>();
-    ParseStage parse_{ParseConfig{256, 32}, 1};
+    ParseStage parse_{ParseConfig{256, 32}};
     std::vector<std::unique_ptr<Message>> storage_;
     Batch batch_{8};
     StageCounters parse_counters_;

@@ -358,7 +358,6 @@ TEST(PipelineConfig, ThreadPlacementDefaults) {
     EXPECT_FALSE(r.pin);
     EXPECT_EQ(r.idle, IdleStrategy::block);
     EXPECT_EQ(r.inline_batch, 8u);
-    EXPECT_EQ(parsed.config.worker_slots(), parsed.config.effective_workers() + 2);
     EXPECT_TRUE(r.http.enabled);
     EXPECT_EQ(r.http.host, "127.0.0.1");
     EXPECT_EQ(r.http.port, 9464);

@@ -234,7 +234,7 @@ protected:
 
         auto counts = std::make_shared<DeadLetterCounts>();
         ConfigErrors errors(config_.file);
-        auto stages = build_stages(config_, config_.worker_slots(), counts, errors);
+        auto stages = build_stages(config_, counts, errors).stages;
         ASSERT_TRUE(errors.empty()) << errors.to_string();
         auto source_ptr = std::make_unique<ScriptedSource>();
         source_ = source_ptr.get();

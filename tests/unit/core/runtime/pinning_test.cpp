@@ -90,7 +90,7 @@ Status build(Pipeline& p, const std::string& runtime, bool once = false) {
     }
     p.config = parse_pipeline(*root, errors);
     auto dead = std::make_shared<DeadLetterCounts>();
-    auto stages = build_stages(p.config, p.config.worker_slots(), dead, errors);
+    auto stages = build_stages(p.config, dead, errors).stages;
     auto sources = build_sources(p.config, errors);
     auto sinks = build_sinks(p.config, errors);
     if (!errors.empty()) {
