@@ -114,11 +114,7 @@ private:
 
 std::unique_ptr<Rule> make_anomaly(RuleCommon common, MapReader& reader, RuleBuild& build) {
     AnomalyRule::Config config;
-    if (const ConfigNode* input = reader.get("input")) {
-        config.input = compile_formula(*input, common, "input", build);
-    } else {
-        build.errors.missing(reader.node(), "input", "the value watched");
-    }
+    config.input = required_input(reader, common, "the value watched", build);
     enum class Method { ewma, rolling };
     Method method = Method::ewma;
     reader.optional_choice("method", method,

@@ -10,7 +10,13 @@
 namespace edgeflow::heuristics {
 namespace {
 
-class DeadbandRule final : public Rule {
+// Per key: what the rule remembers.
+struct DeadbandState {
+    bool any = false;
+    double reported = 0;
+};
+
+class DeadbandRule final : public StatefulRule<DeadbandState> {
 public:
     struct Config {
         std::shared_ptr<transform::Formula> input;
@@ -20,11 +26,7 @@ public:
     };
 
     DeadbandRule(RuleCommon common, Config config, std::size_t shards)
-        : Rule(std::move(common)), config_(std::move(config)), state_(shards) {}
-
-    void reset(unsigned shard, std::uint32_t slot) noexcept override {
-        state_.at(shard, slot) = State{};
-    }
+        : StatefulRule(std::move(common), shards), config_(std::move(config)) {}
 
     void on_message(unsigned shard, std::uint32_t slot, Sample& s, Emit& emit) noexcept override {
         double value = 0;
@@ -32,7 +34,7 @@ public:
             skip();
             return;
         }
-        State& st = state_.at(shard, slot);
+        DeadbandState& st = state_.at(shard, slot);
         const double moved = std::fabs(value - st.reported);
         const bool changed = !st.any || (config_.band > 0 && moved > config_.band) ||
                              (config_.band_percent > 0 &&
@@ -72,23 +74,14 @@ public:
     }
 
 private:
-    struct State {
-        bool any = false;
-        double reported = 0;
-    };
     Config config_;
-    KeyedState<State> state_;
 };
 
 }  // namespace
 
 std::unique_ptr<Rule> make_deadband(RuleCommon common, MapReader& reader, RuleBuild& build) {
     DeadbandRule::Config config;
-    if (const ConfigNode* input = reader.get("input")) {
-        config.input = compile_formula(*input, common, "input", build);
-    } else {
-        build.errors.missing(reader.node(), "input", "the value watched for change");
-    }
+    config.input = required_input(reader, common, "the value watched for change", build);
     reader.optional_double("band", config.band, 0, 1e300);
     reader.optional_double("band_percent", config.band_percent, 0, 1e6);
     enum class Mode { pass, flag };

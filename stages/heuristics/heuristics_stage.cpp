@@ -107,6 +107,15 @@ std::shared_ptr<transform::Formula> compile_formula(const ConfigNode& node, cons
     return std::make_shared<transform::Formula>(std::move(*f));
 }
 
+std::shared_ptr<transform::Formula> required_input(MapReader& reader, const RuleCommon& rule,
+                                                   std::string_view what, RuleBuild& build) {
+    if (const ConfigNode* input = reader.get("input")) {
+        return compile_formula(*input, rule, "input", build);
+    }
+    build.errors.missing(reader.node(), "input", std::string(what));
+    return nullptr;
+}
+
 std::string number_text(double value) {
     char text[32];
     std::snprintf(text, sizeof text, "%g", value);

@@ -120,11 +120,7 @@ private:
 
 std::unique_ptr<Rule> make_rate_of_change(RuleCommon common, MapReader& reader, RuleBuild& build) {
     RateOfChangeRule::Config config;
-    if (const ConfigNode* input = reader.get("input")) {
-        config.input = compile_formula(*input, common, "input", build);
-    } else {
-        build.errors.missing(reader.node(), "input", "the value whose rate is watched");
-    }
+    config.input = required_input(reader, common, "the value whose rate is watched", build);
     if (reader.node().find("limit") == nullptr) {
         build.errors.missing(reader.node(), "limit", "the largest allowed change per second");
         return nullptr;

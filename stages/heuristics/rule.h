@@ -139,6 +139,19 @@ private:
     std::atomic<std::uint64_t> events_{0};
 };
 
+/// A rule with per-key state of type `State`, forgotten when a slot gets a new key.
+template <typename State>
+class StatefulRule : public Rule {
+public:
+    StatefulRule(RuleCommon common, std::size_t shards) : Rule(std::move(common)), state_(shards) {}
+    void reset(unsigned shard, std::uint32_t slot) noexcept override {
+        state_.at(shard, slot) = State{};
+    }
+
+protected:
+    KeyedState<State> state_;
+};
+
 /// What building a rule needs besides its config.
 struct RuleBuild {
     ConfigErrors& errors;
@@ -150,6 +163,10 @@ struct RuleBuild {
 /// Compiles a formula or records the error; `what` names it for messages.
 std::shared_ptr<transform::Formula> compile_formula(const ConfigNode& node, const RuleCommon& rule,
                                                     std::string_view what, RuleBuild& build);
+/// The rule's `input` formula, compiled; null after adding an error (missing, or not compiling).
+/// `what` says what the input is, for the missing-key error.
+std::shared_ptr<transform::Formula> required_input(MapReader& reader, const RuleCommon& rule,
+                                                   std::string_view what, RuleBuild& build);
 /// A number as descriptions print it: "80", "0.5", "1e+06".
 std::string number_text(double value);
 /// The number a formula gives, or false when missing or not a number.

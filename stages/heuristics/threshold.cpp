@@ -7,7 +7,15 @@
 namespace edgeflow::heuristics {
 namespace {
 
-class ThresholdRule final : public Rule {
+// Per key: what the rule remembers.
+struct ThresholdState {
+    bool raised = false;
+    std::uint64_t count = 0;    // consecutive samples toward the other state
+    std::int64_t since_ms = 0;  // event time of the first of them
+    std::int64_t raised_at_ms = 0;
+};
+
+class ThresholdRule final : public StatefulRule<ThresholdState> {
 public:
     struct Config {
         std::shared_ptr<transform::Formula> input;
@@ -18,11 +26,7 @@ public:
     };
 
     ThresholdRule(RuleCommon common, Config config, std::size_t shards)
-        : Rule(std::move(common)), config_(std::move(config)), state_(shards) {}
-
-    void reset(unsigned shard, std::uint32_t slot) noexcept override {
-        state_.at(shard, slot) = State{};
-    }
+        : StatefulRule(std::move(common), shards), config_(std::move(config)) {}
 
     void on_message(unsigned shard, std::uint32_t slot, Sample& s, Emit& emit) noexcept override {
         double value = 0;
@@ -30,7 +34,7 @@ public:
             skip();
             return;
         }
-        State& st = state_.at(shard, slot);
+        ThresholdState& st = state_.at(shard, slot);
         const std::int64_t t = s.message.event_time_ms;
         // Does this sample push toward the other state?
         const bool toward = st.raised ? value < config_.low : value > config_.high;
@@ -74,14 +78,7 @@ public:
     }
 
 private:
-    struct State {
-        bool raised = false;
-        std::uint64_t count = 0;    // consecutive samples toward the other state
-        std::int64_t since_ms = 0;  // event time of the first of them
-        std::int64_t raised_at_ms = 0;
-    };
     Config config_;
-    KeyedState<State> state_;
 };
 
 }  // namespace
@@ -89,11 +86,7 @@ private:
 std::unique_ptr<Rule> make_threshold(RuleCommon common, MapReader& reader, RuleBuild& build) {
     ThresholdRule::Config config;
     bool ok = true;
-    if (const ConfigNode* input = reader.get("input")) {
-        config.input = compile_formula(*input, common, "input", build);
-    } else {
-        build.errors.missing(reader.node(), "input", "the value compared: a path or formula");
-    }
+    config.input = required_input(reader, common, "the value compared: a path or formula", build);
     ok = config.input != nullptr;
     const bool has_high = reader.node().find("high") != nullptr;
     reader.optional_double("high", config.high, -1e300, 1e300);

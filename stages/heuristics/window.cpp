@@ -340,13 +340,8 @@ private:
 std::unique_ptr<Rule> make_window(RuleCommon common, MapReader& reader, RuleBuild& build) {
     WindowRule::Config config;
     bool ok = true;
-    if (const ConfigNode* input = reader.get("input")) {
-        config.input = compile_formula(*input, common, "input", build);
-        ok = config.input != nullptr;
-    } else {
-        build.errors.missing(reader.node(), "input", "the value aggregated");
-        ok = false;
-    }
+    config.input = required_input(reader, common, "the value aggregated", build);
+    ok = config.input != nullptr;
     if (const ConfigNode* window = reader.get("window")) {
         MapReader w(*window, build.errors, "a window");
         if (w.ok()) {
