@@ -33,14 +33,11 @@ Options:
 }  // namespace
 
 int check_command(std::span<const std::string_view> args) {
-    CommonOptions options;
-    if (!parse_common(args, options, "check")) {
-        return 2;
+    const auto parsed = parse_common(args, "check", check_help);
+    if (parsed.exit_code) {
+        return *parsed.exit_code;
     }
-    if (options.help) {
-        std::fputs(check_help, stdout);
-        return 0;
-    }
+    const CommonOptions& options = parsed.options;
     const std::string path(options.config);
     ConfigErrors errors(path);
     auto loaded = load_pipeline(path, errors, options.endpoints);

@@ -2,6 +2,7 @@
 // the process exit code.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -21,9 +22,15 @@ struct CommonOptions {
     bool help = false;
 };
 
-/// Parses -c/--config, --endpoints, --log-level and -h/--help; prints the problem and returns
-/// false on a bad argument.
-bool parse_common(std::span<const std::string_view> args, CommonOptions& options,
-                  std::string_view command);
+/// What parse_common found: the options, or the exit code when the command ends here.
+struct ParsedCommon {
+    CommonOptions options;
+    std::optional<int> exit_code;  ///< 2 after a bad argument, 0 after printing the help
+};
+
+/// Parses -c/--config, --endpoints, --log-level and -h/--help. On a bad argument it prints the
+/// problem; on -h it prints `help` to stdout. Either way the command then returns exit_code.
+ParsedCommon parse_common(std::span<const std::string_view> args, std::string_view command,
+                          const char* help);
 
 }  // namespace edgeflow::app

@@ -5,8 +5,10 @@
 
 namespace edgeflow::app {
 
-bool parse_common(std::span<const std::string_view> args, CommonOptions& options,
-                  std::string_view command) {
+namespace {
+
+bool read_common(std::span<const std::string_view> args, CommonOptions& options,
+                 std::string_view command) {
     for (std::size_t i = 0; i < args.size(); ++i) {
         const auto arg = args[i];
         const auto value = [&](std::string_view& out) {
@@ -52,6 +54,20 @@ bool parse_common(std::span<const std::string_view> args, CommonOptions& options
         return false;
     }
     return true;
+}
+
+}  // namespace
+
+ParsedCommon parse_common(std::span<const std::string_view> args, std::string_view command,
+                          const char* help) {
+    ParsedCommon parsed;
+    if (!read_common(args, parsed.options, command)) {
+        parsed.exit_code = 2;
+    } else if (parsed.options.help) {
+        std::fputs(help, stdout);
+        parsed.exit_code = 0;
+    }
+    return parsed;
 }
 
 }  // namespace edgeflow::app

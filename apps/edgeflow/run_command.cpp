@@ -56,14 +56,11 @@ bool writes_stdout(const PipelineConfig& config) {
 }  // namespace
 
 int run_command(std::span<const std::string_view> args) {
-    CommonOptions options;
-    if (!parse_common(args, options, "run")) {
-        return 2;
+    const auto parsed = parse_common(args, "run", run_help);
+    if (parsed.exit_code) {
+        return *parsed.exit_code;
     }
-    if (options.help) {
-        std::fputs(run_help, stdout);
-        return 0;
-    }
+    const CommonOptions& options = parsed.options;
     if (!options.log_level.empty()) {
         auto level = parse_log_level(options.log_level);
         if (!level) {
