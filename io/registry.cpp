@@ -1,6 +1,5 @@
 #include "io/registry.h"
 
-#include <cstdlib>
 #include <filesystem>
 
 #include "core/config/map_reader.h"
@@ -112,37 +111,22 @@ std::vector<std::string> describe_endpoints(const PipelineConfig& config) {
 namespace edgeflow {
 
 std::vector<std::unique_ptr<MqttDatasetFeed>> build_dataset_feeds(
-    const PipelineConfig& config, const transform::DatasetRegistry& datasets,
-    ConfigErrors& errors) {
+    const PipelineConfig& config, const std::vector<transform::DatasetSource>& specs,
+    const transform::DatasetRegistry& datasets, ConfigErrors& errors) {
     std::vector<std::unique_ptr<MqttDatasetFeed>> feeds;
-    const ConfigNode* block = config.root.find("datasets");
-    if (block == nullptr || !block->is_map()) {
-        return feeds;
-    }
-    for (const auto& [name, node] : block->members) {
-        const ConfigNode* mqtt = node.find("mqtt");
-        const auto dataset = datasets.find(name);
-        if (mqtt == nullptr || dataset == datasets.end()) {
+    for (const auto& spec : specs) {
+        const auto dataset = datasets.find(spec.name);
+        if (spec.mqtt == nullptr || dataset == datasets.end()) {
             continue;
         }
         EndpointConfig endpoint;
-        endpoint.name = "dataset-" + name;
+        endpoint.name = "dataset-" + spec.name;
         endpoint.kind = "mqtt";
-        endpoint.node = *mqtt;
+        endpoint.node = *spec.mqtt;
         endpoint.base_dir = std::filesystem::path(config.file).parent_path().string();
         auto parsed = MqttConfig::parse(endpoint, true, errors);
-        std::uint64_t timeout_ms = 10000;
-        if (const ConfigNode* timeout = node.find("load_timeout_ms")) {
-            char* end = nullptr;
-            timeout_ms = std::strtoull(timeout->scalar.c_str(), &end, 10);
-            if (!timeout->is_scalar() || timeout->scalar.empty() || *end != '\0' ||
-                timeout_ms > 600000) {
-                errors.add(*timeout, "milliseconds to wait for the first load, 0 to 600000");
-                continue;
-            }
-        }
-        feeds.push_back(
-            std::make_unique<MqttDatasetFeed>(dataset->second, std::move(parsed), timeout_ms));
+        feeds.push_back(std::make_unique<MqttDatasetFeed>(dataset->second, std::move(parsed),
+                                                          spec.load_timeout_ms));
     }
     if (!errors.empty()) {
         feeds.clear();

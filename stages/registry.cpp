@@ -1,8 +1,6 @@
 #include "stages/registry.h"
 
-#include <filesystem>
-
-#include "core/config/map_reader.h"
+#include "lang/transform/dataset_source.h"
 #include "lang/transform/transform.h"
 #include "stages/heuristics/heuristics_stage.h"
 #include "stages/keyed/order_stage.h"
@@ -24,48 +22,6 @@ constexpr StageKind kinds[] = {
 const ConfigNode& topic_node(const EndpointConfig& destination) {
     const ConfigNode* topic = destination.node.find("topic");
     return topic != nullptr ? *topic : destination.node;
-}
-
-// The pipeline's `datasets:` block: name → records from an NDJSON file.
-transform::DatasetRegistry read_datasets(const PipelineConfig& config,
-                                         std::vector<std::pair<std::string, std::string>>& files,
-                                         ConfigErrors& errors) {
-    transform::DatasetRegistry datasets;
-    const ConfigNode* block = config.root.find("datasets");
-    if (block == nullptr) {
-        return datasets;
-    }
-    if (!block->is_map()) {
-        errors.add(*block, "a map of dataset name to {file: records.jsonl}");
-        return datasets;
-    }
-    for (const auto& [name, node] : block->members) {
-        MapReader reader(node, errors, "a dataset");
-        if (!reader.ok()) {
-            continue;
-        }
-        std::string file;
-        std::uint64_t max_records = 1'000'000;
-        reader.optional_string("file", file, "an NDJSON file of records, one object per line");
-        const ConfigNode* mqtt = reader.get("mqtt");  // read by the io registry
-        reader.get("load_timeout_ms");                // likewise
-        reader.optional_uint("max_records", max_records, 1, 100'000'000);
-        reader.finish();
-        if (file.empty() == (mqtt == nullptr)) {
-            errors.add(node,
-                       "exactly one of file (NDJSON records) or mqtt (a retained message with "
-                       "the records)",
-                       file.empty() ? "neither" : "both");
-            continue;
-        }
-        if (!file.empty()) {
-            EndpointConfig where;
-            where.base_dir = std::filesystem::path(config.file).parent_path().string();
-            files.emplace_back(name, where.resolve_path(file));
-        }
-        datasets.emplace(name, std::make_shared<transform::Dataset>(name, max_records));
-    }
-    return datasets;
 }
 
 // The partition key as a formula; null for the input topic.
@@ -168,8 +124,11 @@ BuiltStages build_stages(const PipelineConfig& config, std::shared_ptr<DeadLette
     BuildContext ctx{config, errors};
     ctx.shards = config.effective_shards();
     ctx.emitted_only.assign(config.destinations.size(), false);
-    std::vector<std::pair<std::string, std::string>> dataset_files;
-    ctx.datasets = read_datasets(config, dataset_files, errors);
+    auto dataset_sources = transform::parse_datasets(config, errors);
+    for (const auto& spec : dataset_sources) {
+        ctx.datasets.emplace(spec.name,
+                             std::make_shared<transform::Dataset>(spec.name, spec.max_records));
+    }
     ctx.key = transform::parse_partition_key(config.root.find("partition_key"), errors);
     ctx.event_time = EventTimeConfig::parse(config.root.find("event_time"), errors);
     if (config.replay) {
@@ -221,14 +180,17 @@ BuiltStages build_stages(const PipelineConfig& config, std::shared_ptr<DeadLette
                                                         kind_names(true, ", ") + ") to use it");
     }
     // Loaded after every transform registered its indexes, so they are built with the records.
-    for (const auto& [name, file] : dataset_files) {
-        if (Status s = ctx.datasets.at(name)->load_file(file); !s) {
-            const ConfigNode* node = config.root.find("datasets")->find(name);
-            errors.add(*node, "a readable dataset of JSON objects", s.message());
+    for (const auto& spec : dataset_sources) {
+        if (spec.file.empty()) {
+            continue;  // loaded from MQTT by the io registry's feed
+        }
+        if (Status s = ctx.datasets.at(spec.name)->load_file(spec.file); !s) {
+            errors.add(*spec.node, "a readable dataset of JSON objects", s.message());
         }
     }
     add_route_and_serialize(ctx, std::move(counts), stages);
     built.datasets = std::move(ctx.datasets);
+    built.dataset_sources = std::move(dataset_sources);
     built.lkv_stores = std::move(ctx.lkv_stores);
     built.emitted_only = std::move(ctx.emitted_only);
     return built;

@@ -24,6 +24,7 @@
 #include "core/counters.h"
 #include "core/stage.h"
 #include "lang/transform/dataset.h"
+#include "lang/transform/dataset_source.h"
 #include "stages/build_context.h"
 #include "stages/lkv/lkv_stage.h"
 
@@ -46,6 +47,8 @@ std::string stage_kind_names();
 struct BuiltStages {
     std::vector<std::unique_ptr<AnyStage>> stages;
     transform::DatasetRegistry datasets;
+    /// The `datasets:` block as read (the io registry feeds the MQTT ones from it).
+    std::vector<transform::DatasetSource> dataset_sources;
     std::vector<std::shared_ptr<LkvStore>> lkv_stores;
     /// By destination index: reserved for what stages emit to it.
     std::vector<bool> emitted_only;

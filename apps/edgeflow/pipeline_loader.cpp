@@ -64,7 +64,8 @@ std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigError
     loaded.dead_letters = std::make_shared<DeadLetterCounts>();
     auto built = build_stages(loaded.config, loaded.dead_letters, errors);
     loaded.stages = std::move(built.stages);
-    loaded.dataset_feeds = build_dataset_feeds(loaded.config, built.datasets, errors);
+    loaded.dataset_feeds =
+        build_dataset_feeds(loaded.config, built.dataset_sources, built.datasets, errors);
     loaded.sources = build_sources(loaded.config, errors);
     loaded.sinks = build_sinks(loaded.config, errors);
     for (const auto& store : built.lkv_stores) {
