@@ -420,49 +420,10 @@ PhaseResult run_phase(const TuneOptions& options, const RuntimeConfig& runtime, 
     return result;
 }
 
-/// The runtime block for `runtime`, in the file's vocabulary.
+/// The runtime block for `runtime` under a comment line: the same key table parse_runtime reads
+/// (core/config/runtime_config.h), so every setting round-trips.
 std::string runtime_block(const RuntimeConfig& r, const std::string& comment) {
-    const auto cpus = [](const CpuSpec& spec) {
-        if (spec.automatic) {
-            return std::string("auto");
-        }
-        std::string out = "[";
-        for (std::size_t i = 0; i < spec.cpus.size(); ++i) {
-            out += (i == 0 ? "" : ", ") + std::to_string(spec.cpus[i]);
-        }
-        return out + "]";
-    };
-    std::string out = "# " + comment + "\nruntime:\n";
-    out += "  workers: " + std::to_string(r.workers) + "\n";
-    out += "  cpus: " + cpus(r.cpus) + "\n";
-    out += "  io_cpus: " + cpus(r.io_cpus) + "\n";
-    out += std::string("  pin: ") + (r.pin ? "true" : "false") + "\n";
-    if (r.pin) {
-        out += "  siblings: " + std::string(to_string(r.siblings)) + "\n";
-    }
-    out += "  batch_size: " + std::to_string(r.batch_size) + "\n";
-    if (r.max_in_flight_batches != 0) {
-        out += "  max_in_flight_batches: " + std::to_string(r.max_in_flight_batches) + "\n";
-    }
-    out += "  max_payload_bytes: " + std::to_string(r.max_payload_bytes) + "\n";
-    out += "  ingest_queue:\n    capacity: " + std::to_string(r.ingest_queue.capacity) +
-           "\n    when_full: " +
-           (r.ingest_queue.when_full == FullPolicy::block ? "block" : "drop_oldest") + "\n";
-    out += "  egress_queue:\n    capacity: " + std::to_string(r.egress_queue.capacity) + "\n";
-    out += "  idle: " + std::string(to_string(r.idle)) + "\n";
-    out += "  spin_us: " + std::to_string(r.spin_us) + "\n";
-    out += "  inline_batch: " + std::to_string(r.inline_batch) + "\n";
-    if (!r.log_level.empty()) {
-        out += "  log_level: " + r.log_level + "\n";
-    }
-    if (!r.http.enabled) {
-        out += "  http:\n    listen: off\n";
-    } else if (r.http.explicit_listen) {
-        const bool v6 = r.http.host.find(':') != std::string::npos;
-        out += "  http:\n    listen: \"" + (v6 ? "[" + r.http.host + "]" : r.http.host) + ":" +
-               std::to_string(r.http.port) + "\"\n";
-    }
-    return out;
+    return "# " + comment + "\n" + write_runtime_yaml(r);
 }
 
 }  // namespace
