@@ -74,6 +74,19 @@ Result<std::vector<PathSegment>> parse_path_segments(std::string_view text,
     return segments;
 }
 
+// Out of line, with the callers' wrappers inline, so a resolve costs one call as it always has.
+ValueRef resolve_path(ValueRef at, std::span<const PathSegment> segments) noexcept {
+    for (std::size_t i = 0; i < segments.size() && at.valid(); ++i) {
+        const PathSegment& s = segments[i];
+        if (at.type() == ValueType::array && s.is_index) {
+            at = at.element(s.index);
+        } else {
+            at = at.member(s.name);
+        }
+    }
+    return at;
+}
+
 Result<FieldPath> FieldPath::parse(std::string_view text) {
     auto segments = parse_path_segments(text, field_path_syntax);
     if (!segments) {

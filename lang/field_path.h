@@ -56,17 +56,7 @@ Result<std::vector<PathSegment>> parse_path_segments(std::string_view text,
 
 /// The node `segments` lead to below `at`, or an invalid ref when one is missing. A digit
 /// segment indexes an array and names a member of an object.
-inline ValueRef resolve_path(ValueRef at, std::span<const PathSegment> segments) noexcept {
-    for (std::size_t i = 0; i < segments.size() && at.valid(); ++i) {
-        const PathSegment& s = segments[i];
-        if (at.type() == ValueType::array && s.is_index) {
-            at = at.element(s.index);
-        } else {
-            at = at.member(s.name);
-        }
-    }
-    return at;
-}
+ValueRef resolve_path(ValueRef at, std::span<const PathSegment> segments) noexcept;
 
 /// A compiled reference to a payload field, in field_path_syntax.
 class FieldPath {

@@ -80,8 +80,4 @@ Result<RulePath> RulePath::parse(std::string_view text, bool allow_wildcard) {
     return path;
 }
 
-ValueRef RulePath::resolve(ValueRef start, std::size_t from, std::size_t to) const noexcept {
-    return resolve_path(start, std::span<const PathSegment>(segments).subspan(from, to - from));
-}
-
 }  // namespace edgeflow::transform

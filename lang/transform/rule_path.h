@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,7 +68,9 @@ struct RulePath {
     static Result<RulePath> parse(std::string_view text, bool allow_wildcard);
 
     /// The node at segments [from, to) below `start`, or an invalid ref.
-    ValueRef resolve(ValueRef start, std::size_t from, std::size_t to) const noexcept;
+    ValueRef resolve(ValueRef start, std::size_t from, std::size_t to) const noexcept {
+        return resolve_path(start, std::span<const PathSegment>(segments.data() + from, to - from));
+    }
     /// The node at the whole path below `start` (no wildcard).
     ValueRef resolve(ValueRef start) const noexcept { return resolve(start, 0, segments.size()); }
 };
