@@ -335,7 +335,7 @@ constexpr FunctionDef table[] = {
     {"max", 1, variadic_max, extreme<true>},
     {"contains", 2, 2, contains},
     {"contains_any", 2, 2, contains_any},
-    {"typeof", 1, 1, type_of, true, -1, true},
+    {.name = "typeof", .min_args = 1, .max_args = 1, .impl = type_of, .passes_missing = true},
     {"len", 1, variadic_max, length},
     {"math::abs", 1, 1, math_abs},
     {"abs", 1, 1, math_abs},  // the spelling older Azure IoT Operations examples use
@@ -364,15 +364,17 @@ std::span<const FunctionDef> core_functions() noexcept {
     return table;
 }
 
+std::span<const std::span<const FunctionDef>> function_tables() noexcept {
+    static const std::span<const FunctionDef> tables[] = {core_functions(), text_functions()};
+    return tables;
+}
+
 const FunctionDef* find_function(std::string_view name) noexcept {
-    for (const FunctionDef& f : core_functions()) {
-        if (f.name == name) {
-            return &f;
-        }
-    }
-    for (const FunctionDef& f : text_functions()) {
-        if (f.name == name) {
-            return &f;
+    for (std::span<const FunctionDef> table : function_tables()) {
+        for (const FunctionDef& f : table) {
+            if (f.name == name) {
+                return &f;
+            }
         }
     }
     return nullptr;

@@ -1,9 +1,14 @@
 // The functions of the rule language: unit conversions, math::, str::, dt::, and the rest.
 //
-// Each function has a name, an arity range and an implementation that takes evaluated arguments
-// and returns a Value (an error value with a static reason when the arguments do not fit).
+// Each function is one row of a table (FunctionDef): a name, an arity range and an
+// implementation that takes evaluated arguments and returns a Value (an error value with a
+// static reason when the arguments do not fit). Adding a function is adding its row and its
+// test; the compiler's "takes N arguments" errors come from the row, and
+// tests/unit/lang/expr/functions_test.cpp checks every row against docs/transforms.md.
 // Implementations never allocate: strings they compute go to the StringArena. `if` is not here:
 // it evaluates only the branch it takes, so the evaluator handles it.
+//
+// The tables are constant: any thread may read them.
 #pragma once
 
 #include <cstdint>
@@ -41,8 +46,9 @@ inline constexpr std::uint8_t variadic_max = 16;
 
 /// The definition of `name`, or nullptr.
 const FunctionDef* find_function(std::string_view name) noexcept;
-/// Every function, for help text and error hints.
-std::span<const FunctionDef> core_functions() noexcept;
+/// Every table of functions, in lookup order; each file of functions adds its table here.
+std::span<const std::span<const FunctionDef>> function_tables() noexcept;
+std::span<const FunctionDef> core_functions() noexcept;  ///< functions.cpp
 std::span<const FunctionDef> text_functions() noexcept;  ///< str::, dt:: (functions_text.cpp)
 
 /// Elements of a tuple or array argument, or the argument itself, visited in order.

@@ -1,71 +1,6 @@
 #include "lang/transform/rule_path.h"
 
-#include <charconv>
-
 namespace edgeflow::transform {
-
-Result<std::vector<PathSegment>> split_path(std::string_view text, std::size_t* wildcard) {
-    std::vector<PathSegment> segments;
-    if (text.empty()) {
-        return Status::error("empty path");
-    }
-    std::size_t pos = 0;
-    while (true) {
-        PathSegment segment;
-        bool quoted = false;
-        if (text[pos] == '"') {
-            const auto close = text.find('"', pos + 1);
-            if (close == std::string_view::npos) {
-                return Status::error("unterminated quote in path '" + std::string(text) + "'");
-            }
-            segment.name = std::string(text.substr(pos + 1, close - pos - 1));
-            quoted = true;
-            pos = close + 1;
-            if (pos < text.size() && text[pos] != '.') {
-                return Status::error("expected '.' after a quoted segment in path '" +
-                                     std::string(text) + "'");
-            }
-        } else {
-            const auto dot = text.find('.', pos);
-            const auto end = dot == std::string_view::npos ? text.size() : dot;
-            segment.name = std::string(text.substr(pos, end - pos));
-            pos = end;
-            const char* first = segment.name.data();
-            const char* last = first + segment.name.size();
-            const auto [ptr, ec] = std::from_chars(first, last, segment.index);
-            segment.is_index = !segment.name.empty() && ec == std::errc() && ptr == last;
-        }
-        if (segment.name.empty() && !quoted) {
-            return Status::error("empty segment in path '" + std::string(text) + "'");
-        }
-        if (!quoted && segment.name.find('*') != std::string::npos) {
-            if (segment.name != "*") {
-                return Status::error("'*' must be a whole segment in path '" + std::string(text) +
-                                     "'");
-            }
-            if (wildcard == nullptr) {
-                return Status::error("'*' is not allowed here: '" + std::string(text) + "'");
-            }
-            if (*wildcard != no_wildcard) {
-                return Status::error("only one '*' per path: '" + std::string(text) + "'");
-            }
-            *wildcard = segments.size();
-        }
-        segments.push_back(std::move(segment));
-        if (segments.size() > max_path_depth) {
-            return Status::error("path '" + std::string(text) + "' is deeper than " +
-                                 std::to_string(max_path_depth) + " segments");
-        }
-        if (pos >= text.size()) {
-            break;
-        }
-        ++pos;  // the '.'
-        if (pos >= text.size()) {
-            return Status::error("path '" + std::string(text) + "' ends with '.'");
-        }
-    }
-    return segments;
-}
 
 namespace {
 
@@ -91,7 +26,7 @@ Result<RulePath> RulePath::parse(std::string_view text, bool allow_wildcard) {
         }
         if (starts_with(rest, "user_property.")) {
             rest.remove_prefix(14);
-            auto key = split_path(rest, nullptr);
+            auto key = parse_path_segments(rest, rule_path_syntax);
             if (!key || key->size() != 1) {
                 return Status::error("'" + path.text +
                                      "': a user property is one key; quote a key with dots "
@@ -136,25 +71,13 @@ Result<RulePath> RulePath::parse(std::string_view text, bool allow_wildcard) {
                              "': unknown root; paths start with a field name, $metadata., "
                              "$context(alias). or (in datasets) $source. / $context.");
     }
-    auto segments = split_path(rest, allow_wildcard ? &path.wildcard : nullptr);
+    auto segments =
+        parse_path_segments(rest, rule_path_syntax, allow_wildcard ? &path.wildcard : nullptr);
     if (!segments) {
         return segments.status();
     }
     path.segments = std::move(segments).value();
     return path;
-}
-
-ValueRef RulePath::resolve(ValueRef start, std::size_t from, std::size_t to) const noexcept {
-    ValueRef at = start;
-    for (std::size_t i = from; i < to && at.valid(); ++i) {
-        const PathSegment& s = segments[i];
-        if (at.type() == ValueType::array && s.is_index) {
-            at = at.element(s.index);
-        } else {
-            at = at.member(s.name);
-        }
-    }
-    return at;
 }
 
 }  // namespace edgeflow::transform

@@ -10,24 +10,25 @@
 //   $context(alias).field               a field of the dataset record matched for `alias`
 //   $source.field / $context.field      in dataset inputs: the message / the dataset record
 //
-// Parsing allocates; matching against a Record does not.
+// The segments after the root are read by parse_path_segments (lang/field_path.h) under
+// rule_path_syntax. Parsing allocates; resolving against a Record does not. There is no shared
+// state: any thread may parse, and any number may resolve one path at once.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/record.h"
 #include "core/status.h"
+#include "lang/field_path.h"
 
 namespace edgeflow::transform {
 
-struct PathSegment {
-    std::string name;
-    bool is_index = false;  ///< all digits: an array element when the value is an array
-    std::uint32_t index = 0;
-};
+using edgeflow::no_wildcard;
+using edgeflow::PathSegment;
 
 enum class PathRoot : std::uint8_t {
     payload,
@@ -38,11 +39,16 @@ enum class PathRoot : std::uint8_t {
     source,         ///< $source.<path> (dataset inputs)
 };
 
-/// Where a wildcard path has no `*`.
-inline constexpr std::size_t no_wildcard = static_cast<std::size_t>(-1);
-
 /// Deepest path a wildcard may capture, and deepest path a rule may name.
 inline constexpr std::size_t max_path_depth = 32;
+
+/// The syntax of rule paths below their root: `*` wildcards, `""` for an empty key, at most
+/// max_path_depth segments.
+inline constexpr PathSyntax rule_path_syntax{.noun = "path",
+                                             .after_quote = "expected '.' after a quoted segment",
+                                             .empty_quoted = true,
+                                             .wildcard = true,
+                                             .max_depth = max_path_depth};
 
 struct RulePath {
     std::string text;
@@ -62,13 +68,11 @@ struct RulePath {
     static Result<RulePath> parse(std::string_view text, bool allow_wildcard);
 
     /// The node at segments [from, to) below `start`, or an invalid ref.
-    ValueRef resolve(ValueRef start, std::size_t from, std::size_t to) const noexcept;
+    ValueRef resolve(ValueRef start, std::size_t from, std::size_t to) const noexcept {
+        return resolve_path(start, std::span<const PathSegment>(segments.data() + from, to - from));
+    }
     /// The node at the whole path below `start` (no wildcard).
     ValueRef resolve(ValueRef start) const noexcept { return resolve(start, 0, segments.size()); }
 };
-
-/// Splits dot-notation text into segments ("quoted" segments keep their dots); `*` unquoted
-/// becomes a segment named "*" with `*wildcard` set to its index.
-Result<std::vector<PathSegment>> split_path(std::string_view text, std::size_t* wildcard);
 
 }  // namespace edgeflow::transform

@@ -1,10 +1,16 @@
 // Transform: one compiled set of data-flow rules — datasets (contextualize), then filter, then
 // map, the order Azure IoT Operations applies them in whatever order they are written.
 //
-// A TransformSpec is the rules as text (from a native pipeline file or a Dataflow resource);
-// compile() checks every path, expression, function and dataset reference, reporting each
-// problem against the rule's place in the file, and builds a Transform that apply() runs per
-// message with no allocation once its TransformScratch is warm.
+// A TransformSpec is the rules as text (spec.h: from a native pipeline file or a Dataflow
+// resource); compile() checks every path, expression, function and dataset reference, reporting
+// each problem against the rule's place in the file, and builds a Transform that apply() runs
+// per message with no allocation once its TransformScratch is warm. This header is the entry
+// callers include; the work is in spec.cpp (reading), compile.cpp (checking and building),
+// apply.cpp (running) and last_value.cpp (the per-key `? $last` state).
+//
+// Threads: compile() runs on the loading thread. Any number of workers may apply() one
+// stateless transform at once, each with its own TransformScratch; a keyed one (uses_last())
+// runs one instance per shard, applied by that shard's worker only.
 //
 // Map semantics (docs/transforms.md has the long form):
 // - The output holds only what rules write; `inputs: ['*'], output: '*'` copies everything.
@@ -36,55 +42,9 @@
 #include "lang/transform/formula.h"
 #include "lang/transform/output_tree.h"
 #include "lang/transform/rule_path.h"
+#include "lang/transform/spec.h"
 
 namespace edgeflow::transform {
-
-/// What happens to a message when a rule fails on it.
-enum class ErrorPolicy {
-    dead_letter,  ///< `error`: to the dead-letter destination with the rule, path and reason
-    drop,         ///< counted and discarded
-    pass,         ///< the failing rule is skipped; the message goes on
-};
-
-struct RuleSpec {
-    std::vector<std::string> inputs;
-    std::vector<ConfigNode> input_nodes;  ///< where each input is written, when known
-    std::optional<std::string> output;    ///< map rules; "" deletes
-    std::string expression;
-    std::string description;
-    bool keep_when = false;  ///< filter rules: true means "keep when true"
-    ConfigNode node;         ///< the rule in the file, for error positions
-};
-
-struct DatasetSpec {
-    std::string key;    ///< dataset name
-    std::string alias;  ///< `as alias`; the key when absent
-    std::vector<std::string> inputs;
-    std::string expression;
-    ConfigNode node;
-};
-
-struct TransformSpec {
-    std::string name;
-    std::vector<DatasetSpec> datasets;
-    std::vector<RuleSpec> filter;
-    bool has_map = false;  ///< without a map the payload passes unchanged
-    std::vector<RuleSpec> map;
-    ErrorPolicy on_error = ErrorPolicy::dead_letter;
-    std::uint64_t max_keys = 100000;  ///< keys whose last values are remembered
-    ConfigNode node;
-};
-
-/// Reads a native `kind: transform` stage block into a spec.
-TransformSpec parse_transform_spec(const ConfigNode& node, ConfigErrors& errors);
-
-/// The partition key: whose last values `? $last` reads. Default: the input topic.
-struct PartitionKeySpec {
-    std::vector<std::string> inputs;  ///< empty: the input topic
-    std::string expression;
-    ConfigNode node;
-};
-PartitionKeySpec parse_partition_key(const ConfigNode* node, ConfigErrors& errors);
 
 class Transform;
 

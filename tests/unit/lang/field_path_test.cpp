@@ -1,5 +1,7 @@
 #include "lang/field_path.h"
 
+#include "lang/transform/rule_path.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -124,6 +126,59 @@ TEST(FieldPath, ParseErrors) {
         if (!c.text.empty()) {
             EXPECT_THAT(path.error(), HasSubstr("'" + std::string(c.text) + "'")) << c.text;
         }
+    }
+}
+
+// FieldPath and rule paths share one parser; these are the rules on which their syntaxes differ.
+TEST(FieldPath, StarIsPartOfANameAndDepthIsUnlimited) {
+    const auto star = FieldPath::parse("a.*.b*");
+    ASSERT_TRUE(star.has_value());
+    EXPECT_EQ(star->size(), 3u);
+    std::string deep = "a";
+    for (int i = 0; i < 40; ++i) {
+        deep += ".a";
+    }
+    const auto path = FieldPath::parse(deep);
+    ASSERT_TRUE(path.has_value());
+    EXPECT_EQ(path->size(), 41u);
+    const auto empty_quoted = FieldPath::parse(R"(a."")");
+    ASSERT_FALSE(empty_quoted.has_value());
+    EXPECT_THAT(empty_quoted.error(), HasSubstr("empty segment in field path"));
+}
+
+TEST(RulePathSyntax, WildcardsEmptyQuotedKeysAndDepth) {
+    std::size_t wildcard = no_wildcard;
+    const auto segments =
+        parse_path_segments(R"(a.*."".b)", transform::rule_path_syntax, &wildcard);
+    ASSERT_TRUE(segments.has_value()) << segments.error();
+    ASSERT_EQ(segments->size(), 4u);
+    EXPECT_EQ(wildcard, 1u);
+    EXPECT_EQ(segments.value()[1].name, "*");
+    EXPECT_EQ(segments.value()[2].name, "");
+    std::string deep = "a";
+    for (std::size_t i = 0; i < transform::max_path_depth; ++i) {
+        deep += ".a";
+    }
+    struct Case {
+        std::string text;
+        bool allow_wildcard;
+        std::string_view message;
+    };
+    const Case cases[] = {
+        {"", true, "empty path"},
+        {"a.", true, "path 'a.' ends with '.'"},
+        {"a..b", true, "empty segment in path 'a..b'"},
+        {R"(a."b)", true, R"(unterminated quote in path 'a."b')"},
+        {R"(a."b"c)", true, R"(expected '.' after a quoted segment in path 'a."b"c')"},
+        {"a.b*", true, "'*' must be a whole segment in path 'a.b*'"},
+        {"a.*.b.*", true, "only one '*' per path: 'a.*.b.*'"},
+        {"a.*", false, "'*' is not allowed here: 'a.*'"},
+        {deep, true, "is deeper than 32 segments"},
+    };
+    for (const auto& c : cases) {
+        const auto path = transform::RulePath::parse(c.text, c.allow_wildcard);
+        ASSERT_FALSE(path.has_value()) << c.text;
+        EXPECT_THAT(path.error(), HasSubstr(c.message)) << c.text;
     }
 }
 
