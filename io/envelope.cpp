@@ -150,18 +150,10 @@ void append_envelope(std::string& out, std::string_view topic, std::string_view 
         json::append_base64(out, payload);
         out.push_back('"');
     }
-    if (!properties.empty()) {
-        out.append(",\"properties\":{");
-        for (std::size_t i = 0; i < properties.size(); ++i) {
-            if (i > 0) {
-                out.push_back(',');
-            }
-            json::append_string(out, properties[i].key);
-            out.push_back(':');
-            json::append_string(out, properties[i].value);
-        }
-        out.push_back('}');
-    }
+    json::append_properties_member(out, properties.size(), [&](std::size_t i) {
+        return std::pair<std::string_view, std::string_view>(properties[i].key,
+                                                             properties[i].value);
+    });
     out.push_back('}');
 }
 

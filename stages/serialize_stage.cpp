@@ -45,18 +45,10 @@ void SerializeStage::write_dead_letter(Message& message) const noexcept {
         out.append(",\"source_line\":");
         json::append_uint(out, message.source_line);
     }
-    if (message.property_count > 0) {
-        out.append(",\"properties\":{");
-        for (std::size_t i = 0; i < message.property_count; ++i) {
-            if (i > 0) {
-                out.push_back(',');
-            }
-            json::append_string(out, message.properties[i].key);
-            out.push_back(':');
-            json::append_string(out, message.properties[i].value);
-        }
-        out.push_back('}');
-    }
+    json::append_properties_member(out, message.property_count, [&](std::size_t i) {
+        return std::pair<std::string_view, std::string_view>(message.properties[i].key,
+                                                             message.properties[i].value);
+    });
     if (message.emitted) {
         // An event or snapshot a stage built: it has no input bytes, only its record.
         out.append(",\"emitted\":");

@@ -143,18 +143,10 @@ std::string show_message(const ComparedMessage& message) {
     std::string out = "{\"topic\":";
     json::append_string(out, message.topic);
     out.append(",\"payload\":").append(message.payload);
-    if (!message.properties.empty()) {
-        out.append(",\"properties\":{");
-        for (std::size_t i = 0; i < message.properties.size(); ++i) {
-            if (i > 0) {
-                out.push_back(',');
-            }
-            json::append_string(out, message.properties[i].first);
-            out.push_back(':');
-            json::append_string(out, message.properties[i].second);
-        }
-        out.push_back('}');
-    }
+    json::append_properties_member(out, message.properties.size(), [&](std::size_t i) {
+        return std::pair<std::string_view, std::string_view>(message.properties[i].first,
+                                                             message.properties[i].second);
+    });
     out.push_back('}');
     return clip(std::move(out), max_message_text);
 }
