@@ -611,5 +611,20 @@ colour: blue
                             "\"colour\""));
 }
 
+// Each message carries one routing bit per destination: more than 64 is a config error, 64 is not.
+TEST(PipelineConfig, AtMost64Destinations) {
+    const auto with = [](int n) {
+        std::string text = "sources:\n  - kind: file\n    path: in.jsonl\ndestinations:\n";
+        for (int i = 0; i < n; ++i) {
+            text += "  - {name: d" + std::to_string(i) + ", kind: null}\n";
+        }
+        return parse(text).errors;
+    };
+    EXPECT_TRUE(with(64).empty());
+    const auto errors = with(65);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("at most 64 destinations, found 65"), std::string::npos) << errors[0];
+}
+
 }  // namespace
 }  // namespace edgeflow
