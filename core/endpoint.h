@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,18 @@ public:
     virtual void submit(Message* message) noexcept = 0;
     /// Returns an acquired message that will not be submitted.
     virtual void give_back(Message* message) noexcept = 0;
+    /// Hands over the messages a source read in one burst (acquired, filled, in arrival order).
+    /// The engine may run a small burst to completion on the calling thread, through the stages
+    /// and into the destinations, when nothing else is in flight; otherwise each is submitted.
+    /// Either way the engine owns them afterwards.
+    virtual void submit_burst(std::span<Message* const> messages) noexcept {
+        for (Message* message : messages) {
+            submit(message);
+        }
+    }
+    /// The most messages submit_burst() may run to completion at once (0: it never does), so a
+    /// source holds back no more than that before handing them over.
+    virtual std::size_t burst_limit() const noexcept { return 0; }
 };
 
 struct SourceCounters {

@@ -144,6 +144,11 @@ void FlowGraph::put(Batch* batch) {
 }
 
 void FlowGraph::run_inline(Batch* batch, unsigned worker) noexcept {
+    run_stages(batch, worker);
+    on_done_(batch);
+}
+
+void FlowGraph::run_stages(Batch* batch, unsigned worker) noexcept {
     for (const Step& step : steps_) {
         if (step.stage == nullptr) {
             run_section(step.section, *batch, shards_, false, [worker] { return worker; });
@@ -151,7 +156,6 @@ void FlowGraph::run_inline(Batch* batch, unsigned worker) noexcept {
         }
         run_stage(*step.stage, *batch, worker);
     }
-    on_done_(batch);
 }
 
 void FlowGraph::wait() {

@@ -58,6 +58,8 @@ public:
     /// another, then on_done. Only while idle(), from the one thread that puts batches;
     /// `worker` is a scratch slot no graph thread uses.
     void run_inline(Batch* batch, unsigned worker) noexcept;
+    /// run_inline without on_done: the caller delivers the batch itself.
+    void run_stages(Batch* batch, unsigned worker) noexcept;
 
 private:
     using StageNode = tbb::flow::function_node<Batch*, Batch*>;

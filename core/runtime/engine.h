@@ -12,10 +12,15 @@
 // block or drop_oldest, counted), the graph and egress queue by the batch pool, and messages by
 // the message pool, all allocated in start().
 //
-// A batch of at most `runtime.inline_batch` messages that finds no other batch in the graph is
-// run by the dispatch thread itself (FlowGraph::run_inline): at low rates the stages then cost
-// what they cost, not a worker's wake-up and spin per batch. Under load batches fill up or
-// find the graph busy, and go to the workers.
+// Run to completion: a source that read a burst of at most `runtime.inline_batch` messages
+// hands it over whole (submit_burst). When nothing is queued or in flight, the source's own
+// thread runs it through the stages and writes it to the sinks: at a trickle no message crosses
+// to the dispatch or egress thread. Otherwise the burst is queued. A batch of at most
+// `inline_batch` messages that the dispatch thread forms while the graph is idle it runs itself
+// (FlowGraph::run_inline), not a worker's wake-up and spin per batch. Under load batches fill
+// up or find the graph busy, and go to the workers. Order holds because only the holder of the
+// run lock puts batches into the stages, and a burst runs to completion only when every earlier
+// batch has left the sinks.
 //
 // The dispatch and egress threads wait on an empty queue as `runtime.idle` says: spin or yield
 // for up to `spin_us`, then block. Latency is recorded per stage (per batch, by the graph) and
@@ -34,6 +39,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,6 +103,8 @@ public:
     const DeadLetterCounts& dead_letters() const noexcept { return *dead_letters_; }
     /// Batches the dispatch thread ran itself while the graph was idle (`runtime.inline_batch`).
     std::uint64_t inline_batches() const noexcept { return load(inline_batches_); }
+    /// Bursts a source's thread ran to completion (submit_burst), stages and sinks included.
+    std::uint64_t run_to_completion_batches() const noexcept { return load(completed_batches_); }
     /// The CPU layout in effect (after start()).
     const CpuLayout& layout() const noexcept { return layout_; }
     /// Time from ingest to the sinks' write, per message (filtered messages excluded).
@@ -113,6 +121,21 @@ private:
     Message* acquire() noexcept override;
     void submit(Message* message) noexcept override;
     void give_back(Message* message) noexcept override;
+    void submit_burst(std::span<Message* const> messages) noexcept override;
+    std::size_t burst_limit() const noexcept override { return burst_limit_; }
+
+    /// Runs a source's burst through the stages and into the sinks on the calling thread, when
+    /// nothing else is queued or in flight; false (nothing done) otherwise.
+    bool run_to_completion(std::span<Message* const> messages) noexcept;
+    /// Takes the run lock: the right to put batches into the stages. Held by the dispatch
+    /// thread from taking messages off the ingest queue until the batch is in the graph, and by
+    /// a source thread running a burst to completion.
+    void lock_run() noexcept;
+    bool try_lock_run() noexcept { return !run_lock_.exchange(true, std::memory_order_acquire); }
+    void unlock_run() noexcept { run_lock_.store(false, std::memory_order_release); }
+    /// What the egress thread does with a finished batch: write it to every sink, record
+    /// end-to-end latency, return its messages and the batch to their pools.
+    void deliver(Batch* batch) noexcept;
 
     void dispatch_loop();
     void egress_loop();
@@ -162,6 +185,9 @@ private:
     std::uint64_t inline_batch_ = 0;  ///< runtime.inline_batch, or 0 when there is no slot
     unsigned inline_slot_ = 0;        ///< the dispatch thread's scratch slot
     std::atomic<std::uint64_t> inline_batches_{0};
+    std::atomic<std::uint64_t> completed_batches_{0};  ///< run to completion by a source thread
+    std::atomic<bool> run_lock_{false};
+    std::size_t burst_limit_ = 0;
     std::uint64_t next_sequence_ = 0;
     bool has_sharded_stages_ = false;
     std::chrono::steady_clock::time_point started_at_;
