@@ -5,8 +5,10 @@ find_package(TBB REQUIRED)                      # libtbb-dev
 find_package(simdjson REQUIRED)                 # libsimdjson-dev
 find_package(yaml-cpp REQUIRED)                 # libyaml-cpp-dev
 find_package(PkgConfig REQUIRED)
-# The engine's MQTT client: one network thread per connection, so a source that holds back
-# input never stalls another connection's acknowledgements (see docs/reliability.md).
+# TLS for the MQTT transport (io/mqtt/transport/); the MQTT protocol itself is our own codec.
+find_package(OpenSSL 3 REQUIRED)                # libssl-dev
+# The load generators in perf/ drive the broker with a client that is not ours, so a fault in
+# our transport cannot flatter its own measurements. The product does not link it.
 pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)   # libmosquitto-dev
 # The rule language's regular expressions. 10.41 is the first release that keeps backtracking
 # memory in the reusable match data block, which is what makes matching allocation-free.

@@ -1,5 +1,3 @@
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -210,32 +208,20 @@ public:
         return status;
     }
 
-    void on_message(const mosquitto_message& message, const mqtt5__property* properties) override {
+    void on_message(const mqtt::PublishView& message) override {
         if (done_.load(std::memory_order_relaxed)) {
             return;
         }
-        const std::string_view payload(static_cast<const char*>(message.payload),
-                                       static_cast<std::size_t>(std::max(message.payloadlen, 0)));
+        const std::string_view payload = message.payload;
         property_count_ = 0;
-        for (const mosquitto_property* p = properties; p != nullptr;
-             p = mosquitto_property_next(p)) {
-            if (mosquitto_property_identifier(p) != MQTT_PROP_USER_PROPERTY) {
-                continue;
+        mqtt::for_each_user_property(message.user_properties, [&](mqtt::UserPropertyView p) {
+            if (property_count_ == properties_.size()) {
+                properties_.emplace_back();
             }
-            char* key = nullptr;
-            char* value = nullptr;
-            if (mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &key, &value,
-                                                    false) != nullptr) {
-                if (property_count_ == properties_.size()) {
-                    properties_.emplace_back();
-                }
-                properties_[property_count_].key.assign(key);
-                properties_[property_count_].value.assign(value);
-                ++property_count_;
-            }
-            std::free(key);
-            std::free(value);
-        }
+            properties_[property_count_].key.assign(p.key);
+            properties_[property_count_].value.assign(p.value);
+            ++property_count_;
+        });
         line_.clear();
         const std::string_view json = as_json(payload);
         append_envelope(line_, message.topic, json.data() != nullptr ? json : payload,
@@ -255,7 +241,7 @@ public:
         }
     }
 
-    void on_published(int, int) override {}
+    void on_published(std::uint16_t, std::uint8_t) override {}
 
     bool subscribed() const noexcept { return subscribed_.load(std::memory_order_acquire); }
     bool done() const noexcept { return done_.load(std::memory_order_acquire); }

@@ -1,5 +1,7 @@
 #include "io/mqtt/mqtt_config.h"
 
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <fstream>
@@ -114,10 +116,28 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
             }
         }
     }
+    std::string password_env;
+    reader.optional_string("password_env", password_env,
+                           "the name of an environment variable holding the password");
+    if (!password_env.empty()) {
+        const ConfigNode& at = *endpoint.node.find("password_env");
+        if (!config.password.empty() || !password_file.empty()) {
+            errors.add(at, "one of password, password_file and password_env", "more than one");
+        }
+        // Read at load, like password_file, so `edgeflow check` reports a missing variable.
+        if (const char* value = std::getenv(password_env.c_str()); value == nullptr) {
+            errors.add(at, "a set environment variable", "\"" + password_env + "\" is not set");
+        } else {
+            config.password = value;
+        }
+    }
     if (!config.password.empty() && config.username.empty()) {
         const ConfigNode* at = endpoint.node.find("password");
         if (at == nullptr) {
             at = endpoint.node.find("password_file");
+        }
+        if (at == nullptr) {
+            at = endpoint.node.find("password_env");
         }
         errors.add(*at, "a username with the password", "a password without a username");
     }
@@ -135,11 +155,14 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
     if (const ConfigNode* tls = reader.get("tls")) {
         MapReader t(*tls, errors, "tls");
         t.optional_string("ca_file", config.tls.ca_file, "a CA certificate file (PEM)");
+        t.optional_string("ca_dir", config.tls.ca_dir,
+                          "a directory of CA certificates (PEM, named by c_rehash)");
         t.optional_string("cert_file", config.tls.cert_file, "a client certificate file (PEM)");
         t.optional_string("key_file", config.tls.key_file, "a client key file (PEM)");
         t.optional_bool("verify", config.tls.verify);
         t.finish();
-        for (auto* file : {&config.tls.ca_file, &config.tls.cert_file, &config.tls.key_file}) {
+        for (auto* file : {&config.tls.ca_file, &config.tls.ca_dir, &config.tls.cert_file,
+                           &config.tls.key_file}) {
             *file = endpoint.resolve_path(*file);
         }
         if (!config.tls.enabled) {

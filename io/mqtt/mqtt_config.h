@@ -10,9 +10,10 @@
 //   keep_alive: 30                  # seconds: 0 (off) or 5 to 65535
 //   connect_timeout: 10             # seconds
 //   username: edge                  # optional; a password needs one
-//   password_file: /run/secrets/mqtt-password
+//   password_file: /run/secrets/mqtt-password   # or password_env: MQTT_PASSWORD, or password
 //   reconnect: {initial_delay_ms: 250, max_delay_ms: 10000}
-//   tls: {ca_file: ca.pem, cert_file: client.pem, key_file: client.key, verify: true}
+//   tls: {ca_file: ca.pem, ca_dir: /etc/ssl/certs, cert_file: client.pem, key_file: client.key,
+//         verify: true}
 //   # source only
 //   topics: ["factory/+/telemetry", "$share/edgeflow/plant/#"]
 //   # destination only
@@ -33,6 +34,7 @@ namespace edgeflow {
 struct TlsConfig {
     bool enabled = false;
     std::string ca_file;
+    std::string ca_dir;
     std::string cert_file;
     std::string key_file;
     bool verify = true;

@@ -1,14 +1,15 @@
 #include "io/mqtt/mqtt_connection.h"
 
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 
 #include "core/log.h"
 
@@ -16,10 +17,12 @@ namespace edgeflow {
 namespace {
 
 std::atomic<int> next_thread_number{0};
-std::once_flag library_initialised;
 
-// How long one turn of the network loop waits for the socket. Stopping is noticed within it.
-constexpr int loop_wait_ms = 100;
+constexpr std::size_t read_chunk = 64 * 1024;
+// Inbound topic aliases this client accepts; a broker that uses them saves topic bytes.
+constexpr std::uint16_t inbound_alias_maximum = 64;
+// A DISCONNECT on the way out gets this long to be written.
+constexpr auto goodbye_time = std::chrono::milliseconds(100);
 
 std::string seconds_text(std::chrono::steady_clock::duration d) {
     char text[32];
@@ -27,46 +30,9 @@ std::string seconds_text(std::chrono::steady_clock::duration d) {
     return text;
 }
 
-// Splits tcp://host:port (or ssl://, mqtt://, mqtts://; [v6]:port) into host and port.
-bool split_broker(const std::string& uri, bool tls, std::string& host, int& port) {
-    const auto scheme_end = uri.find("://");
-    std::string rest = scheme_end == std::string::npos ? uri : uri.substr(scheme_end + 3);
-    while (!rest.empty() && rest.back() == '/') {
-        rest.pop_back();
-    }
-    port = tls ? 8883 : 1883;
-    std::string port_text;
-    if (rest.starts_with('[')) {
-        const auto close = rest.find(']');
-        if (close == std::string::npos) {
-            return false;
-        }
-        host = rest.substr(1, close - 1);
-        if (close + 1 < rest.size()) {
-            if (rest[close + 1] != ':') {
-                return false;
-            }
-            port_text = rest.substr(close + 2);
-        }
-    } else {
-        const auto colon = rest.rfind(':');
-        host = rest.substr(0, colon);
-        if (colon != std::string::npos) {
-            port_text = rest.substr(colon + 1);
-        }
-    }
-    if (!port_text.empty()) {
-        try {
-            std::size_t used = 0;
-            port = std::stoi(port_text, &used);
-            if (used != port_text.size() || port <= 0 || port > 65535) {
-                return false;
-            }
-        } catch (const std::exception&) {
-            return false;
-        }
-    }
-    return !host.empty();
+std::string refusal_text(mqtt::Version version, std::uint8_t code) {
+    return std::string(version == mqtt::Version::v5 ? mqtt::reason_text(code)
+                                                    : mqtt::connack_311_text(code));
 }
 
 }  // namespace
@@ -77,58 +43,55 @@ MqttConnection::MqttConnection(std::string owner, MqttConfig config,
     : owner_(std::move(owner)),
       config_(std::move(config)),
       disconnects_(disconnects),
-      reconnects_(reconnects) {}
+      reconnects_(reconnects),
+      version_(config_.protocol == 5 ? mqtt::Version::v5 : mqtt::Version::v311),
+      decoder_(version_),
+      jitter_(static_cast<std::minstd_rand::result_type>(
+          std::hash<std::string>{}(config_.client_id) ^
+          static_cast<std::size_t>(std::chrono::steady_clock::now().time_since_epoch().count()))) {
+    outbox_.resize(std::clamp<std::uint64_t>(config_.max_inflight, 1, 65535));
+}
 
 MqttConnection::~MqttConnection() {
     stop();
-    if (client_ != nullptr) {
-        mosquitto_destroy(client_);
+    if (epoll_fd_ >= 0) {
+        ::close(epoll_fd_);
+    }
+    if (wake_fd_ >= 0) {
+        ::close(wake_fd_);
     }
 }
 
 Status MqttConnection::start(MqttHandler& handler) {
     handler_ = &handler;
-    std::call_once(library_initialised, [] { mosquitto_lib_init(); });
-    if (!split_broker(config_.broker, config_.tls.enabled, endpoint_.host, endpoint_.port)) {
+    if (!mqtt::split_broker(config_.broker, config_.tls.enabled, endpoint_.host, endpoint_.port)) {
         return Status::error("cannot read the broker URI '" + config_.broker +
                              "': expected scheme://host[:port]");
     }
-    client_ = mosquitto_new(config_.client_id.c_str(), config_.clean_start, this);
-    if (client_ == nullptr) {
-        return Status::error("cannot create an MQTT client for '" + config_.broker + "'");
-    }
-    // Publishes come from other threads while this connection's thread runs the loop.
-    mosquitto_threaded_set(client_, true);
-    mosquitto_int_option(client_, MOSQ_OPT_PROTOCOL_VERSION,
-                         config_.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-    mosquitto_int_option(client_, MOSQ_OPT_TCP_NODELAY, 1);
-    mosquitto_int_option(client_, MOSQ_OPT_SEND_MAXIMUM,
-                         static_cast<int>(std::min<std::uint64_t>(config_.max_inflight, 65535)));
-    mosquitto_int_option(client_, MOSQ_OPT_RECEIVE_MAXIMUM,
-                         static_cast<int>(std::min<std::uint64_t>(config_.max_inflight, 65535)));
-    if (!config_.username.empty()) {
-        mosquitto_username_pw_set(client_, config_.username.c_str(),
-                                  config_.password.empty() ? nullptr : config_.password.c_str());
-    }
     if (config_.tls.enabled) {
-        const auto or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
-        if (config_.tls.ca_file.empty()) {
-            mosquitto_int_option(client_, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+        Status status;
+        tls_ = mqtt::TlsContext::create(config_.tls, status);
+        if (!tls_) {
+            return Status::error("cannot use the TLS settings of '" + config_.broker +
+                                 "': " + status.message());
         }
-        const int rc = mosquitto_tls_set(client_, or_null(config_.tls.ca_file), nullptr,
-                                         or_null(config_.tls.cert_file),
-                                         or_null(config_.tls.key_file), nullptr);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            return Status::error("cannot use the TLS files of '" + config_.broker +
-                                 "': " + mosquitto_strerror(rc));
+        if (!config_.tls.verify) {
+            log_warn("mqtt", owner_ + ": TLS verification of " + config_.broker +
+                                 " is off (tls.verify: false): any server can pose as the broker");
         }
-        mosquitto_tls_opts_set(client_, config_.tls.verify ? 1 : 0, nullptr, nullptr);
-        mosquitto_tls_insecure_set(client_, !config_.tls.verify);
     }
-    mosquitto_connect_v5_callback_set(client_, &MqttConnection::on_connect);
-    mosquitto_message_v5_callback_set(client_, &MqttConnection::on_message);
-    mosquitto_publish_v5_callback_set(client_, &MqttConnection::on_publish);
-    mosquitto_subscribe_v5_callback_set(client_, &MqttConnection::on_subscribe);
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epoll_fd_ < 0 || wake_fd_ < 0) {
+        return Status::error(std::string("cannot create the connection's event loop: ") +
+                             std::strerror(errno));
+    }
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = wake_fd_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+    read_buffer_.resize(read_chunk);
+    property_views_.reserve(16);
 
     thread_ = std::thread([this] { run(); });
     const std::string name = "ef-mqtt-" + std::to_string(next_thread_number.fetch_add(1));
@@ -142,6 +105,8 @@ void MqttConnection::stop() {
         stopping_ = true;
     }
     wake_.notify_all();
+    writable_.notify_all();
+    flush();
     if (thread_.joinable()) {
         thread_.join();
     }
@@ -172,73 +137,502 @@ std::string MqttConnection::last_error() const {
     return last_error_;
 }
 
-bool MqttConnection::loop_until(const std::atomic<bool>& done, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done.load(std::memory_order_acquire)) {
-        if (stopping_ || std::chrono::steady_clock::now() >= deadline) {
+void MqttConnection::set_last_error(std::string text) {
+    std::lock_guard lock(mutex_);
+    last_error_ = std::move(text);
+}
+
+// ---- publishing (any thread) -----------------------------------------------------------------
+
+PublishResult MqttConnection::publish(const OutgoingMessage& message) {
+    const std::uint32_t limit = broker_max_packet_.load(std::memory_order_acquire);
+    if (limit != 0) {
+        mqtt::PublishOptions shape;
+        shape.topic = message.topic;
+        shape.payload = message.payload;
+        shape.qos = message.qos;
+        shape.packet_id = 1;
+        shape.content_type = version_ == mqtt::Version::v5 ? message.content_type : "";
+        shape.user_properties = version_ == mqtt::Version::v5
+                                    ? message.user_properties
+                                    : std::span<const mqtt::UserPropertyView>{};
+        if (mqtt::publish_size(version_, shape) > limit) {
+            return PublishResult::too_large;
+        }
+    }
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+        return PublishResult::stopped;
+    }
+    if (outbox_count_ == outbox_.size()) {
+        return PublishResult::full;
+    }
+    Outgoing& slot = outbox_[(outbox_head_ + outbox_count_) % outbox_.size()];
+    slot.topic.assign(message.topic);
+    slot.payload.assign(message.payload);
+    slot.content_type.assign(version_ == mqtt::Version::v5 ? message.content_type : "");
+    slot.property_count = 0;
+    if (version_ == mqtt::Version::v5) {
+        for (const auto& p : message.user_properties) {
+            if (slot.property_count == slot.properties.size()) {
+                slot.properties.emplace_back();
+            }
+            slot.properties[slot.property_count].first.assign(p.key);
+            slot.properties[slot.property_count].second.assign(p.value);
+            ++slot.property_count;
+        }
+    }
+    slot.qos = message.qos;
+    slot.retain = message.retain;
+    slot.sent = false;
+    slot.acked = false;
+    slot.packet_id = 0;
+    if (message.qos > 0) {
+        // Ids run in order; the oldest unacknowledged one is at most max_inflight (<= 65535)
+        // behind, so the next id is never one still awaiting its PUBACK.
+        slot.packet_id = next_packet_id_;
+        next_packet_id_ = next_packet_id_ == 65535 ? 1 : next_packet_id_ + 1;
+    }
+    ++outbox_count_;
+    return PublishResult::queued;
+}
+
+void MqttConnection::flush() noexcept {
+    if (wake_fd_ >= 0 && !wake_pending_.exchange(true, std::memory_order_acq_rel)) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
+    }
+}
+
+bool MqttConnection::wait_writable(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    return writable_.wait_until(lock, deadline, [this] {
+        return stopping_.load() ||
+               (connected_.load(std::memory_order_acquire) && outbox_count_ < outbox_.size());
+    }) && !stopping_;
+}
+
+std::size_t MqttConnection::outstanding() const {
+    std::lock_guard lock(mutex_);
+    return outbox_count_;
+}
+
+// Encodes what publishers queued, up to the send quota of QoS 1 publishes awaiting PUBACK.
+// Runs on the connection's thread, under the lock: publishers wait for one batch's encoding.
+void MqttConnection::move_outbox_to_wire() {
+    std::lock_guard lock(mutex_);
+    bool freed = false;
+    while (outbox_unsent_ < outbox_count_) {
+        Outgoing& slot = outbox_[(outbox_head_ + outbox_unsent_) % outbox_.size()];
+        if (slot.acked) {
+            ++outbox_unsent_;  // done already: a QoS 0 message or an acknowledged one
+            continue;
+        }
+        if (slot.qos > 0 && awaiting_ack_ >= send_quota_) {
+            break;
+        }
+        property_views_.clear();
+        for (std::size_t i = 0; i < slot.property_count; ++i) {
+            property_views_.push_back({slot.properties[i].first, slot.properties[i].second});
+        }
+        mqtt::PublishOptions publish;
+        publish.payload = slot.payload;
+        publish.qos = slot.qos;
+        publish.retain = slot.retain;
+        publish.packet_id = slot.packet_id;
+        publish.dup = slot.sent;  // sent on an earlier connection of a resumed session
+        publish.content_type = slot.content_type;
+        publish.user_properties = property_views_;
+        publish.topic = slot.topic;
+        if (version_ == mqtt::Version::v5) {
+            const auto alias = outbound_aliases_.use(slot.topic);
+            publish.topic_alias = alias.alias;
+            if (!alias.send_topic) {
+                publish.topic = {};
+            }
+        }
+        mqtt::encode_publish(wire_, version_, publish);
+        slot.sent = true;
+        ++outbox_unsent_;
+        if (slot.qos > 0) {
+            ++awaiting_ack_;
+        } else {
+            slot.acked = true;
+        }
+    }
+    // Written QoS 0 messages at the front leave the outbox at once.
+    while (outbox_count_ > 0 && outbox_unsent_ > 0 && outbox_[outbox_head_].acked) {
+        outbox_head_ = (outbox_head_ + 1) % outbox_.size();
+        --outbox_count_;
+        --outbox_unsent_;
+        freed = true;
+    }
+    if (freed) {
+        writable_.notify_all();
+    }
+}
+
+// ---- the loop (the connection's thread) ----------------------------------------------------
+
+void MqttConnection::arm_write_interest(bool want) noexcept {
+    if (want == write_interest_ || !stream_.is_open()) {
+        return;
+    }
+    write_interest_ = want;
+    epoll_event event{};
+    event.events = EPOLLIN | (want ? EPOLLOUT : 0u);
+    event.data.fd = stream_.fd();
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, stream_.fd(), &event);
+}
+
+bool MqttConnection::write_pending() {
+    while (!wire_.empty()) {
+        std::size_t put = 0;
+        switch (stream_.write(wire_.pending(), put)) {
+            case mqtt::IoResult::done:
+                wire_.consume(put);
+                last_write_ = std::chrono::steady_clock::now();
+                break;
+            case mqtt::IoResult::would_block:
+                arm_write_interest(true);
+                return true;
+            case mqtt::IoResult::closed:
+                lose("the broker closed the connection");
+                return false;
+            case mqtt::IoResult::failed:
+                lose(stream_.error());
+                return false;
+        }
+    }
+    arm_write_interest(false);
+    return true;
+}
+
+bool MqttConnection::read_packets() {
+    while (true) {
+        if (read_end_ == read_buffer_.size()) {
+            // Keep the unread tail; grow only when one packet needs more than the buffer holds.
+            if (read_begin_ > 0) {
+                std::memmove(read_buffer_.data(), read_buffer_.data() + read_begin_,
+                             read_end_ - read_begin_);
+                read_end_ -= read_begin_;
+                read_begin_ = 0;
+            }
+            if (read_end_ == read_buffer_.size()) {
+                read_buffer_.resize(std::max(read_buffer_.size() * 2, decoder_.need()));
+            }
+        }
+        std::size_t got = 0;
+        const std::size_t space = read_buffer_.size() - read_end_;
+        const auto result =
+            stream_.read(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_, got);
+        if (result == mqtt::IoResult::would_block) {
+            return true;
+        }
+        if (result == mqtt::IoResult::closed) {
+            lose(lost_cause_.empty() ? "the broker closed the connection" : lost_cause_);
             return false;
         }
-        const int rc = mosquitto_loop(client_, loop_wait_ms, 1);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            std::lock_guard lock(mutex_);
-            last_error_ = mosquitto_strerror(rc);
+        if (result == mqtt::IoResult::failed) {
+            lose(stream_.error());
             return false;
         }
+        read_end_ += got;
+        mqtt::Packet packet;
+        mqtt::DecodeError error;
+        while (read_begin_ < read_end_) {
+            const std::string_view bytes(read_buffer_.data() + read_begin_, read_end_ - read_begin_);
+            const auto status = decoder_.next(bytes, packet, error);
+            if (status == mqtt::DecodeStatus::need_more) {
+                break;
+            }
+            if (status == mqtt::DecodeStatus::error) {
+                protocol_errors_.fetch_add(1, std::memory_order_relaxed);
+                log_error("mqtt", owner_ + ": protocol error from " + config_.broker + ": " +
+                                      std::string(error.what));
+                wire_.clear();
+                mqtt::encode_disconnect(wire_, version_, error.reason);
+                static_cast<void>(write_pending());
+                lose("protocol error: " + std::string(error.what));
+                return false;
+            }
+            if (!handle(packet)) {
+                handler_->on_burst_end();
+                return false;
+            }
+            read_begin_ += packet.size;
+        }
+        handler_->on_burst_end();
+        if (read_begin_ == read_end_) {
+            read_begin_ = read_end_ = 0;
+            if (read_buffer_.size() > 16 * read_chunk) {
+                // One large packet grew the buffer; give the memory back.
+                read_buffer_.resize(read_chunk);
+                read_buffer_.shrink_to_fit();
+            }
+        }
+        if (!tls_ && got < space) {
+            // A short read from the socket: it is empty for now, and epoll says when it is not.
+            // (A TLS read returns one record at a time, so TLS reads on until it would block.)
+            return true;
+        }
+    }
+}
+
+bool MqttConnection::handle(const mqtt::Packet& packet) {
+    switch (packet.type) {
+        case mqtt::PacketType::connack:
+            connack_view_ = packet.connack;
+            connack_reason_string_.assign(packet.connack.reason_string);
+            connack_ = true;
+            return true;
+        case mqtt::PacketType::publish: {
+            if (packet.publish.qos > 1) {
+                protocol_errors_.fetch_add(1, std::memory_order_relaxed);
+                wire_.clear();
+                mqtt::encode_disconnect(wire_, version_, mqtt::reason::qos_not_supported);
+                static_cast<void>(write_pending());
+                lose("the broker sent a QoS 2 message; only QoS 0 and 1 are subscribed");
+                return false;
+            }
+            handler_->on_message(packet.publish);
+            if (packet.publish.qos == 1) {
+                mqtt::encode_puback(wire_, version_, packet.publish.packet_id);
+            }
+            return true;
+        }
+        case mqtt::PacketType::puback: {
+            std::uint8_t reason = packet.ack.reason;
+            bool found = false;
+            {
+                std::lock_guard lock(mutex_);
+                // PUBACKs come in publish order, so the match is almost always the oldest.
+                for (std::size_t i = 0; i < outbox_unsent_; ++i) {
+                    Outgoing& slot = outbox_[(outbox_head_ + i) % outbox_.size()];
+                    if (slot.qos > 0 && !slot.acked && slot.packet_id == packet.ack.packet_id) {
+                        slot.acked = true;
+                        --awaiting_ack_;
+                        found = true;
+                        break;
+                    }
+                }
+                while (outbox_count_ > 0 && outbox_unsent_ > 0 && outbox_[outbox_head_].acked) {
+                    outbox_head_ = (outbox_head_ + 1) % outbox_.size();
+                    --outbox_count_;
+                    --outbox_unsent_;
+                }
+            }
+            writable_.notify_all();
+            if (found) {
+                handler_->on_published(packet.ack.packet_id, reason);
+            }
+            return true;
+        }
+        case mqtt::PacketType::suback:
+            if (packet.suback.packet_id == suback_id_) {
+                granted_.assign(packet.suback.reason_codes);
+                suback_ = true;
+            }
+            return true;
+        case mqtt::PacketType::unsuback:
+            return true;
+        case mqtt::PacketType::pingresp:
+            ping_sent_ = {};
+            return true;
+        case mqtt::PacketType::disconnect: {
+            std::string why = "the broker disconnected: " +
+                              std::string(mqtt::reason_text(packet.disconnect.reason));
+            if (!packet.disconnect.reason_string.empty()) {
+                why += " (" + std::string(packet.disconnect.reason_string) + ")";
+            }
+            lose(why);
+            return false;
+        }
+        case mqtt::PacketType::auth:
+            // Enhanced authentication is not configured, so the broker has no reason to ask.
+            wire_.clear();
+            mqtt::encode_disconnect(wire_, version_, mqtt::reason::protocol_error);
+            static_cast<void>(write_pending());
+            lose("the broker sent AUTH without an authentication method");
+            return false;
+        default:
+            lose("unexpected packet from the broker");
+            return false;
+    }
+}
+
+bool MqttConnection::keep_alive(std::chrono::steady_clock::time_point now) {
+    if (keep_alive_s_ == 0) {
+        return true;
+    }
+    const auto interval = std::chrono::seconds(keep_alive_s_);
+    if (ping_sent_ != std::chrono::steady_clock::time_point{}) {
+        if (now - ping_sent_ >= interval) {
+            lose("no PINGRESP within " + std::to_string(keep_alive_s_) + " s");
+            return false;
+        }
+        return true;
+    }
+    if (now - last_write_ >= interval) {
+        mqtt::encode_pingreq(wire_);
+        ping_sent_ = now;
     }
     return true;
 }
 
-bool MqttConnection::connect_once() {
-    mosquitto_property* properties = nullptr;
-    if (config_.protocol == 5 && config_.session_expiry > 0) {
-        mosquitto_property_add_int32(&properties, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
-                                     static_cast<std::uint32_t>(config_.session_expiry));
+bool MqttConnection::turn(std::chrono::milliseconds timeout) {
+    // What was queued before this turn (by on_connected, say) goes out before the wait.
+    if (connected_.load(std::memory_order_relaxed)) {
+        move_outbox_to_wire();
     }
-    connack_ = false;
-    {
-        std::lock_guard lock(mutex_);
-        last_error_.clear();
-    }
-    const int rc =
-        mosquitto_connect_bind_v5(client_, endpoint_.host.c_str(), endpoint_.port,
-                                  static_cast<int>(config_.keep_alive), nullptr, properties);
-    mosquitto_property_free_all(&properties);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        std::lock_guard lock(mutex_);
-        last_error_ = rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno))
-                                           : std::string(mosquitto_strerror(rc));
+    if (!wire_.empty() && !write_pending()) {
         return false;
     }
-    if (!loop_until(connack_, std::chrono::seconds(config_.connect_timeout))) {
-        if (!stopping_) {
-            const std::string why =
-                "no CONNACK within " + std::to_string(config_.connect_timeout) + " s";
-            log_warn("mqtt", owner_ + ": " + why + " from " + config_.broker);
-            std::lock_guard lock(mutex_);
-            if (last_error_.empty()) {
-                last_error_ = why;
+    epoll_event events[4];
+    const int n = ::epoll_wait(epoll_fd_, events, 4, static_cast<int>(timeout.count()));
+    bool readable = stream_.buffered();
+    for (int i = 0; i < n; ++i) {
+        if (events[i].data.fd == wake_fd_) {
+            std::uint64_t count = 0;
+            [[maybe_unused]] const auto got = ::read(wake_fd_, &count, sizeof count);
+            wake_pending_.store(false, std::memory_order_release);
+        } else {
+            if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
+                readable = true;
             }
         }
-        mosquitto_disconnect(client_);
+    }
+    if (readable && !read_packets()) {
         return false;
     }
-    if (connack_code_ != 0) {
-        const char* why = config_.protocol == 5 ? mosquitto_reason_string(connack_code_)
-                                                : mosquitto_connack_string(connack_code_);
-        log_error("mqtt", owner_ + ": " + config_.broker + " refused the connection: " + why);
-        {
-            std::lock_guard lock(mutex_);
-            last_error_ = why;
+    if (connected_.load(std::memory_order_relaxed)) {
+        move_outbox_to_wire();
+    }
+    if (!keep_alive(std::chrono::steady_clock::now())) {
+        return false;
+    }
+    return write_pending();
+}
+
+void MqttConnection::lose(std::string cause) {
+    if (lost_cause_.empty()) {
+        lost_cause_ = std::move(cause);
+    }
+}
+
+bool MqttConnection::connect_once() {
+    set_last_error({});
+    lost_cause_.clear();
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(config_.connect_timeout);
+    if (Status s = stream_.open(endpoint_.host, endpoint_.port, tls_.get(), deadline); !s) {
+        set_last_error(s.message());
+        return false;
+    }
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = stream_.fd();
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stream_.fd(), &event);
+    write_interest_ = false;
+    read_begin_ = read_end_ = 0;
+    wire_.clear();
+    decoder_.set_version(version_);
+    decoder_.aliases().reset(version_ == mqtt::Version::v5 ? inbound_alias_maximum : 0);
+    ping_sent_ = {};
+    last_write_ = std::chrono::steady_clock::now();
+    keep_alive_s_ = static_cast<std::uint16_t>(config_.keep_alive);
+
+    mqtt::ConnectOptions connect;
+    connect.version = version_;
+    connect.client_id = config_.client_id;
+    connect.clean_start = config_.clean_start;
+    connect.keep_alive = static_cast<std::uint16_t>(config_.keep_alive);
+    connect.username = config_.username;
+    if (!config_.username.empty() && !config_.password.empty()) {
+        connect.password = config_.password;
+    }
+    connect.session_expiry = static_cast<std::uint32_t>(config_.session_expiry);
+    connect.receive_maximum = static_cast<std::uint16_t>(outbox_.size());
+    connect.topic_alias_maximum = version_ == mqtt::Version::v5 ? inbound_alias_maximum : 0;
+    mqtt::encode_connect(wire_, connect);
+    connack_ = false;
+
+    const auto close_stream = [this] {
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stream_.fd(), nullptr);
+        stream_.close();
+    };
+    while (!connack_) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (stopping_ || left.count() <= 0) {
+            if (!stopping_) {
+                const std::string why =
+                    "no CONNACK within " + std::to_string(config_.connect_timeout) + " s";
+                log_warn("mqtt", owner_ + ": " + why + " from " + config_.broker);
+                set_last_error(why);
+            }
+            close_stream();
+            return false;
         }
-        mosquitto_disconnect(client_);
+        if (!turn(std::min(left, std::chrono::milliseconds(100)))) {
+            set_last_error(lost_cause_);
+            close_stream();
+            return false;
+        }
+    }
+    if (connack_view_.reason != 0) {
+        std::string why = refusal_text(version_, connack_view_.reason);
+        if (!connack_reason_string_.empty()) {
+            why += " (" + connack_reason_string_ + ")";
+        }
+        log_error("mqtt", owner_ + ": " + config_.broker + " refused the connection: " + why);
+        set_last_error(why);
+        close_stream();
         return false;
     }
-    if (auto status = handler_->on_connected(*this); !status) {
+    if (connack_view_.server_keep_alive) {
+        keep_alive_s_ = *connack_view_.server_keep_alive;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        broker_max_packet_.store(connack_view_.maximum_packet_size, std::memory_order_release);
+        send_quota_ = std::min<std::size_t>(outbox_.size(), connack_view_.receive_maximum);
+        outbound_aliases_.reset(version_ == mqtt::Version::v5 ? connack_view_.topic_alias_maximum
+                                                               : 0);
+        // Everything not yet acknowledged goes out again, in order: with DUP set when the
+        // broker kept the session (it may have seen them), as new publishes otherwise.
+        outbox_unsent_ = 0;
+        awaiting_ack_ = 0;
+        for (std::size_t i = 0; i < outbox_count_; ++i) {
+            Outgoing& slot = outbox_[(outbox_head_ + i) % outbox_.size()];
+            slot.sent = slot.sent && connack_view_.session_present;
+        }
+    }
+    if (Status status = handler_->on_connected(*this); !status) {
         log_error("mqtt", owner_ + ": " + status.message());
-        mosquitto_disconnect(client_);
+        set_last_error(status.message());
+        disconnect_cleanly();
+        close_stream();
         return false;
     }
     return true;
+}
+
+void MqttConnection::disconnect_cleanly() {
+    if (!stream_.is_open()) {
+        return;
+    }
+    mqtt::encode_disconnect(wire_, version_, mqtt::reason::success);
+    const auto until = std::chrono::steady_clock::now() + goodbye_time;
+    while (!wire_.empty() && std::chrono::steady_clock::now() < until && lost_cause_.empty()) {
+        if (!write_pending()) {
+            break;
+        }
+        if (!wire_.empty()) {
+            pollfd p{stream_.fd(), POLLOUT, 0};
+            ::poll(&p, 1, 10);
+        }
+    }
 }
 
 void MqttConnection::wait_backoff(std::chrono::milliseconds delay) {
@@ -257,17 +651,7 @@ void MqttConnection::set_connected(bool connected) noexcept {
             ready_subscribed_->set(false);
         }
     }
-}
-
-void MqttConnection::mark_lost(const std::string& cause) {
-    {
-        std::lock_guard lock(mutex_);
-        lost_at_ = std::chrono::steady_clock::now();
-    }
-    set_connected(false);
-    disconnects_.fetch_add(1, std::memory_order_relaxed);
-    log_warn("mqtt",
-             owner_ + ": connection to " + config_.broker + " lost: " + cause + "; reconnecting");
+    writable_.notify_all();
 }
 
 void MqttConnection::run() {
@@ -280,18 +664,17 @@ void MqttConnection::run() {
                 break;
             }
             ++failures;
+            // Between half and all of the delay, so clients that lost the same broker do not
+            // all come back in the same millisecond.
+            std::uniform_int_distribution<long long> spread(delay.count() / 2, delay.count());
+            const auto wait = std::chrono::milliseconds(spread(jitter_));
             // The first failure and then every tenth are logged; all are in the outage summary.
             if (failures == 1 || failures % 10 == 0) {
-                std::string why;
-                {
-                    std::lock_guard lock(mutex_);
-                    why = last_error_;
-                }
-                log_warn("mqtt", owner_ + ": cannot connect to " + config_.broker + " (" + why +
-                                     ", attempt " + std::to_string(failures) + "), retrying in " +
-                                     std::to_string(delay.count()) + " ms");
+                log_warn("mqtt", owner_ + ": cannot connect to " + config_.broker + " (" +
+                                     last_error() + ", attempt " + std::to_string(failures) +
+                                     "), retrying in " + std::to_string(wait.count()) + " ms");
             }
-            wait_backoff(delay);
+            wait_backoff(wait);
             delay = std::min(delay * 2, max_delay);
             continue;
         }
@@ -313,46 +696,65 @@ void MqttConnection::run() {
         delay = std::chrono::milliseconds(config_.reconnect_initial_ms);
         failures = 0;
 
-        // A lost connection shows in the loop's return code; no disconnect callback is needed.
-        while (!stopping_) {
-            const int rc = mosquitto_loop(client_, loop_wait_ms, 1);
-            if (rc != MOSQ_ERR_SUCCESS) {
-                mark_lost(rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno))
-                                               : std::string(mosquitto_strerror(rc)));
-                break;
-            }
+        // Between turns the loop sleeps in epoll_wait; publishers and stop() wake it.
+        while (!stopping_ && turn(std::chrono::milliseconds(1000))) {
         }
-    }
-    if (connected()) {
-        // A clean DISCONNECT, written out by a few more turns of the loop.
-        mosquitto_disconnect_v5(client_, 0, nullptr);
-        for (int i = 0; i < 10 && mosquitto_loop(client_, 10, 1) == MOSQ_ERR_SUCCESS; ++i) {
+        if (stopping_ && lost_cause_.empty()) {
+            disconnect_cleanly();
+            ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stream_.fd(), nullptr);
+            stream_.close();
+            break;
         }
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stream_.fd(), nullptr);
+        stream_.close();
+        {
+            std::lock_guard lock(mutex_);
+            lost_at_ = std::chrono::steady_clock::now();
+        }
+        set_connected(false);
+        disconnects_.fetch_add(1, std::memory_order_relaxed);
+        log_warn("mqtt", owner_ + ": connection to " + config_.broker + " lost: " + lost_cause_ +
+                             "; reconnecting");
     }
     set_connected(false);
 }
 
 Status MqttConnection::subscribe(const std::vector<std::string>& filters, int qos) {
-    std::vector<char*> list;
+    std::vector<mqtt::Subscription> list;
     list.reserve(filters.size());
     for (const auto& f : filters) {
-        list.push_back(const_cast<char*>(f.c_str()));  // the library does not write to them
+        list.push_back({f, static_cast<std::uint8_t>(qos)});
     }
     suback_ = false;
-    int mid = 0;
-    const int rc = mosquitto_subscribe_multiple(client_, &mid, static_cast<int>(list.size()),
-                                                list.data(), qos, 0, nullptr);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        return Status::error(std::string("subscribe failed: ") + mosquitto_strerror(rc));
+    suback_id_ = 0;
+    {
+        std::lock_guard lock(mutex_);
+        // Subscriptions share the id space with publishes; this one is not in the outbox.
+        suback_id_ = next_packet_id_;
+        next_packet_id_ = next_packet_id_ == 65535 ? 1 : next_packet_id_ + 1;
     }
-    suback_mid_ = mid;
-    if (!loop_until(suback_, std::chrono::seconds(config_.connect_timeout))) {
-        return Status::error("no SUBACK within " + std::to_string(config_.connect_timeout) + " s");
+    mqtt::encode_subscribe(wire_, version_, suback_id_, list);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(config_.connect_timeout);
+    while (!suback_) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (stopping_) {
+            return Status::error("stopped while subscribing");
+        }
+        if (left.count() <= 0) {
+            return Status::error("no SUBACK within " + std::to_string(config_.connect_timeout) +
+                                 " s");
+        }
+        if (!turn(std::min(left, std::chrono::milliseconds(100)))) {
+            return Status::error("connection lost while subscribing: " + lost_cause_);
+        }
     }
     for (std::size_t i = 0; i < granted_.size() && i < filters.size(); ++i) {
-        if (granted_[i] >= 0x80) {
+        const auto code = static_cast<std::uint8_t>(granted_[i]);
+        if (code >= 0x80) {
             return Status::error("the broker refused the subscription to '" + filters[i] +
-                                 "' (reason code " + std::to_string(granted_[i]) + ")");
+                                 "' (reason code " + std::to_string(code) + ")");
         }
     }
     subscribed_.store(true, std::memory_order_release);
@@ -365,38 +767,6 @@ Status MqttConnection::subscribe(const std::vector<std::string>& filters, int qo
     }
     log_info("mqtt", owner_ + ": subscribed to " + text);
     return Status::ok();
-}
-
-int MqttConnection::publish(const std::string& topic, std::string_view payload, int qos,
-                            bool retain, const mqtt5__property* properties, int& mid) noexcept {
-    return mosquitto_publish_v5(client_, &mid, topic.c_str(), static_cast<int>(payload.size()),
-                                payload.data(), qos, retain, properties);
-}
-
-void MqttConnection::on_connect(mosquitto*, void* self, int rc, int, const mqtt5__property*) {
-    auto* connection = static_cast<MqttConnection*>(self);
-    connection->connack_code_ = rc;
-    connection->connack_.store(true, std::memory_order_release);
-}
-
-void MqttConnection::on_message(mosquitto*, void* self, const mosquitto_message* message,
-                                const mqtt5__property* properties) {
-    static_cast<MqttConnection*>(self)->handler_->on_message(*message, properties);
-}
-
-void MqttConnection::on_publish(mosquitto*, void* self, int mid, int reason,
-                                const mqtt5__property*) {
-    static_cast<MqttConnection*>(self)->handler_->on_published(mid, reason);
-}
-
-void MqttConnection::on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted,
-                                  const mqtt5__property*) {
-    auto* connection = static_cast<MqttConnection*>(self);
-    if (mid != connection->suback_mid_) {
-        return;
-    }
-    connection->granted_.assign(granted, granted + count);
-    connection->suback_.store(true, std::memory_order_release);
 }
 
 }  // namespace edgeflow

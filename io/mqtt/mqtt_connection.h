@@ -1,25 +1,39 @@
-// MqttConnection: one MQTT client (libmosquitto) kept connected by a thread of its own.
+// MqttConnection: one MQTT client connection, kept up by an event loop of its own.
 //
-// The connection's thread (`ef-mqtt-N`) connects, waits for the CONNACK, runs the owner's
-// on_connected step (subscribe), then runs the client's network loop: it reads and writes the
-// socket, sends keep-alives and calls the owner's handlers. After a lost connection it
-// reconnects with capped exponential backoff (initial_delay_ms doubling up to max_delay_ms) and
-// runs on_connected again, which resubscribes. Every outage is logged when it starts and ends
-// and counted (disconnects, reconnects).
+// The connection's thread (`ef-mqtt-N`) runs the loop: epoll over the socket and an eventfd.
+// Each turn reads everything the socket holds into one buffer (64 KiB, more for a larger
+// packet), decodes every whole packet in it with the codec (io/mqtt/codec/codec.h) and hands
+// each PUBLISH to the owner as a view into that buffer. What the turn produced (PUBACKs, queued
+// publishes, a PINGREQ) goes out in one write. Plain TCP or TLS (OpenSSL).
 //
-// Each connection has its own thread, so a handler that waits (a source holding back input while
-// the ingest queue is full) stalls only its own socket: the acknowledgements of other
-// connections in the process, such as the sinks', are still read.
+// After the CONNACK the owner's on_connected step runs (subscribe). A lost connection is
+// reconnected with capped exponential backoff and jitter (initial_delay_ms doubling up to
+// max_delay_ms, each wait between half and all of it, so many clients do not return at once);
+// QoS 1 publishes not yet acknowledged are sent again in their order (with DUP when the broker
+// kept the session). Every outage is logged when it starts and ends and counted.
 //
-// publish() may be called from any thread; the library queues the packet and the connection's
-// thread writes it.
+// Publishing, from any thread: publish() stores the message in the outbox (bounded by
+// max_inflight) under a lock and flush() wakes the loop once, which encodes and writes
+// everything queued. The loop sends at most the broker's Receive Maximum QoS 1 publishes
+// awaiting PUBACK. A QoS 0 publish leaves the outbox when written, a QoS 1 one when
+// acknowledged.
+//
+// Receiving: a QoS 1 PUBLISH is acknowledged by the loop after on_message returns, in the order
+// the publishes arrived. Nothing in the codec or the read path acknowledges anything, so this is
+// the one place that decides when the broker may forget a message.
+//
+// Each connection has its own thread, so an owner that waits in on_message (a source holding
+// back input while the ingest queue is full) stalls only its own socket.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -27,17 +41,15 @@
 
 #include "core/runtime/readiness.h"
 #include "core/status.h"
+#include "io/mqtt/codec/codec.h"
 #include "io/mqtt/mqtt_config.h"
-
-struct mosquitto;
-struct mosquitto_message;
-struct mqtt5__property;
+#include "io/mqtt/transport/stream.h"
 
 namespace edgeflow {
 
 class MqttConnection;
 
-/// What the owner of a connection (source or sink) is told. All calls come from the
+/// What the owner of a connection (source, sink, feed) is told. All calls come from the
 /// connection's thread.
 class MqttHandler {
 public:
@@ -45,12 +57,33 @@ public:
     /// After every CONNACK that accepted the connection: subscribe here. A failure is logged,
     /// the connection closed and retried.
     virtual Status on_connected(MqttConnection& connection) = 0;
-    /// A message arrived. May wait (backpressure): only this connection stalls.
-    virtual void on_message(const mosquitto_message& message,
-                            const mqtt5__property* properties) = 0;
-    /// The broker acknowledged a QoS 1 publish (or a QoS 0 one was written). `reason` >= 0x80
-    /// is a refusal (MQTT 5 reason code).
-    virtual void on_published(int mid, int reason) = 0;
+    /// A message arrived. Its views are valid until this returns. May wait (backpressure): only
+    /// this connection stalls.
+    virtual void on_message(const mqtt::PublishView& message) = 0;
+    /// Every packet of one read from the socket was handled (a burst of on_message calls
+    /// ended), before the PUBACKs for them are written.
+    virtual void on_burst_end() {}
+    /// The broker acknowledged a QoS 1 publish (or a QoS 0 one was written, with `packet_id`
+    /// 0). `reason` >= 0x80 is a refusal (MQTT 5 reason code).
+    virtual void on_published(std::uint16_t packet_id, std::uint8_t reason) = 0;
+};
+
+/// Why publish() did not queue a message.
+enum class PublishResult : std::uint8_t {
+    queued,
+    full,       ///< max_inflight messages are waiting: wait_writable(), then try again
+    too_large,  ///< larger than the broker's Maximum Packet Size: it can never be sent
+    stopped,
+};
+
+/// One outgoing message; user properties are sent on MQTT 5 only.
+struct OutgoingMessage {
+    std::string_view topic;
+    std::string_view payload;
+    std::string_view content_type;
+    std::span<const mqtt::UserPropertyView> user_properties;
+    std::uint8_t qos = 0;
+    bool retain = false;
 };
 
 class MqttConnection {
@@ -71,8 +104,8 @@ public:
     /// Whether the last subscribe() on the current connection succeeded.
     bool subscribed() const noexcept { return subscribed_.load(std::memory_order_acquire); }
 
-    /// Creates the client and starts the connection's thread. Fails only on local problems
-    /// (bad URI, unreadable TLS files); an unreachable broker is retried, not an error.
+    /// Loads the TLS files and starts the connection's thread. Fails only on local problems
+    /// (bad URI, unusable TLS files); an unreachable broker is retried, not an error.
     Status start(MqttHandler& handler);
     /// Stops reconnecting and disconnects; after it returns no handler runs again.
     void stop();
@@ -86,63 +119,116 @@ public:
     /// CONNACK in time), or empty while an attempt is under way or after one succeeded.
     std::string last_error() const;
 
-    /// Subscribes to `filters` and waits for the SUBACK, running the network loop meanwhile.
-    /// Only from on_connected (the connection's thread).
+    /// Subscribes to `filters` and waits for the SUBACK, running the loop meanwhile (messages
+    /// that arrive first are delivered). Only from on_connected (the connection's thread).
     Status subscribe(const std::vector<std::string>& filters, int qos);
 
-    /// Queues one publish. `mid` receives the packet id that on_published will report.
-    /// Returns the library's error code (0 on success).
-    int publish(const std::string& topic, std::string_view payload, int qos, bool retain,
-                const mqtt5__property* properties, int& mid) noexcept;
+    /// Queues one publish; flush() sends what was queued. Any thread.
+    PublishResult publish(const OutgoingMessage& message);
+    /// Wakes the loop to write what publish() queued: once per batch.
+    void flush() noexcept;
+    /// Waits until publish() has room and the connection is up; false at `deadline` or stop().
+    bool wait_writable(std::chrono::steady_clock::time_point deadline);
+    /// Publishes queued or awaiting their PUBACK.
+    std::size_t outstanding() const;
+    /// Packets the broker sent that the codec rejected (each closed the connection).
+    std::uint64_t protocol_errors() const noexcept {
+        return protocol_errors_.load(std::memory_order_relaxed);
+    }
 
 private:
     struct Endpoint {
         std::string host;
         int port = 1883;
     };
+    /// One message in the outbox. Its buffers keep their capacity from one use to the next.
+    struct Outgoing {
+        std::string topic;
+        std::string payload;
+        std::string content_type;
+        std::vector<std::pair<std::string, std::string>> properties;
+        std::size_t property_count = 0;
+        std::uint16_t packet_id = 0;
+        std::uint8_t qos = 0;
+        bool retain = false;
+        bool sent = false;   ///< written on the current connection
+        bool acked = false;  ///< done: leaves the outbox when it reaches the front
+    };
 
     void run();
     bool connect_once();
-    bool loop_until(const std::atomic<bool>& done, std::chrono::milliseconds timeout);
+    /// One turn of the loop: waits up to `timeout` for the socket or a wake-up, reads and
+    /// handles every packet, writes what is pending. False when the connection is lost.
+    bool turn(std::chrono::milliseconds timeout);
+    bool read_packets();
+    bool handle(const mqtt::Packet& packet);
+    bool write_pending();
+    void move_outbox_to_wire();
+    bool keep_alive(std::chrono::steady_clock::time_point now);
+    void lose(std::string cause);
+    void disconnect_cleanly();
     void wait_backoff(std::chrono::milliseconds delay);
-    void mark_lost(const std::string& cause);
     void set_connected(bool connected) noexcept;
-
-    static void on_connect(mosquitto* client, void* self, int rc, int flags,
-                           const mqtt5__property* properties);
-    static void on_message(mosquitto* client, void* self, const mosquitto_message* message,
-                           const mqtt5__property* properties);
-    static void on_publish(mosquitto* client, void* self, int mid, int reason,
-                           const mqtt5__property* properties);
-    static void on_subscribe(mosquitto* client, void* self, int mid, int count, const int* granted,
-                             const mqtt5__property* properties);
+    void set_last_error(std::string text);
+    void arm_write_interest(bool want) noexcept;
 
     std::string owner_;
     MqttConfig config_;
     Endpoint endpoint_;
     std::atomic<std::uint64_t>& disconnects_;
     std::atomic<std::uint64_t>& reconnects_;
-    mosquitto* client_ = nullptr;
+    std::atomic<std::uint64_t> protocol_errors_{0};
     MqttHandler* handler_ = nullptr;
+    std::unique_ptr<mqtt::TlsContext> tls_;
+    mqtt::Version version_;
 
     std::thread thread_;
-    mutable std::mutex mutex_;
-    std::condition_variable wake_;
+    mutable std::mutex mutex_;  ///< guards last_error_, lost_at_ and the outbox
+    std::condition_variable wake_;     ///< backoff waits
+    std::condition_variable writable_;  ///< publishers waiting for outbox room
     std::atomic<bool> stopping_{false};
     std::atomic<bool> connected_{false};
     std::atomic<bool> ever_connected_{false};
     std::atomic<bool> subscribed_{false};
     ReadinessCondition* ready_connected_ = nullptr;
     ReadinessCondition* ready_subscribed_ = nullptr;
-
-    // Handshake state, touched by the connection's thread only (callbacks run on it).
-    std::atomic<bool> connack_{false};
-    int connack_code_ = 0;
-    std::atomic<bool> suback_{false};
-    int suback_mid_ = -1;
-    std::vector<int> granted_;
     std::string last_error_;
     std::chrono::steady_clock::time_point lost_at_;
+
+    // The outbox: a ring of max_inflight messages in publish order, under mutex_.
+    std::vector<Outgoing> outbox_;
+    std::size_t outbox_head_ = 0;
+    std::size_t outbox_count_ = 0;
+    std::size_t outbox_unsent_ = 0;  ///< index (from head) of the first not yet written
+    std::uint16_t next_packet_id_ = 1;
+    std::size_t awaiting_ack_ = 0;  ///< QoS 1 written and not yet acknowledged
+    std::atomic<std::uint32_t> broker_max_packet_{0};
+    std::size_t send_quota_ = 0;  ///< min(max_inflight, the broker's Receive Maximum)
+
+    // Touched by the connection's thread only.
+    mqtt::Stream stream_;
+    int epoll_fd_ = -1;
+    int wake_fd_ = -1;
+    std::atomic<bool> wake_pending_{false};
+    bool write_interest_ = false;
+    std::vector<char> read_buffer_;
+    std::size_t read_begin_ = 0;
+    std::size_t read_end_ = 0;
+    mqtt::Decoder decoder_;
+    mqtt::WriteBuffer wire_;
+    mqtt::OutboundTopicAliases outbound_aliases_;
+    std::vector<mqtt::UserPropertyView> property_views_;
+    bool connack_ = false;
+    mqtt::ConnackView connack_view_;
+    std::string connack_reason_string_;
+    bool suback_ = false;
+    std::uint16_t suback_id_ = 0;
+    std::string granted_;
+    std::uint16_t keep_alive_s_ = 0;
+    std::chrono::steady_clock::time_point last_write_;
+    std::chrono::steady_clock::time_point ping_sent_{};
+    std::string lost_cause_;
+    std::minstd_rand jitter_;
 };
 
 }  // namespace edgeflow

@@ -1,6 +1,5 @@
 #include "io/mqtt/mqtt_dataset_feed.h"
 
-#include <mosquitto.h>
 
 #include <chrono>
 
@@ -47,19 +46,18 @@ Status MqttDatasetFeed::on_connected(MqttConnection& connection) {
     return connection.subscribe(connection.config().topics, 1);
 }
 
-void MqttDatasetFeed::on_message(const mosquitto_message& message, const mqtt5__property*) {
-    const std::string_view text(static_cast<const char*>(message.payload),
-                                static_cast<std::size_t>(message.payloadlen));
+void MqttDatasetFeed::on_message(const mqtt::PublishView& message) {
+    const std::string_view text = message.payload;
     Status s = dataset_->load(text);
     if (!s) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
-        log_error("dataset", s.message() + " (from topic " + message.topic +
+        log_error("dataset", s.message() + " (from topic " + std::string(message.topic) +
                                  "); the previous records stay in use");
         return;
     }
     log_info("dataset", "dataset '" + dataset_->name() + "' loaded " +
                             std::to_string(dataset_->record_count()) + " records from " +
-                            message.topic);
+                            std::string(message.topic));
     {
         std::lock_guard lock(mutex_);
         loads_.fetch_add(1, std::memory_order_relaxed);

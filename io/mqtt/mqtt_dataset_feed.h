@@ -51,8 +51,8 @@ public:
 
 private:
     Status on_connected(MqttConnection& connection) override;
-    void on_message(const mosquitto_message& message, const mqtt5__property* properties) override;
-    void on_published(int, int) override {}
+    void on_message(const mqtt::PublishView& message) override;
+    void on_published(std::uint16_t, std::uint8_t) override {}
 
     std::shared_ptr<transform::Dataset> dataset_;
     std::uint64_t load_timeout_ms_;

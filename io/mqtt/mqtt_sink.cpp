@@ -1,8 +1,6 @@
 #include "io/mqtt/mqtt_sink.h"
 
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
-
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -11,7 +9,8 @@
 namespace edgeflow {
 namespace {
 
-constexpr auto poll_interval = std::chrono::microseconds(100);
+// A waiting publish looks at the stop signal this often.
+constexpr auto wait_slice = std::chrono::milliseconds(50);
 
 }  // namespace
 
@@ -30,7 +29,7 @@ Status MqttSink::start(const EngineSignals& signals) {
 }
 
 std::string MqttSink::state() const {
-    return connection_.state() + ", " + std::to_string(inflight_.load()) + " awaiting PUBACK";
+    return connection_.state() + ", " + std::to_string(connection_.outstanding()) + " awaiting PUBACK";
 }
 
 void MqttSink::add_readiness(Readiness& readiness) {
@@ -42,11 +41,14 @@ void MqttSink::metrics(MetricsWriter& writer) const {
     writer.gauge("edgeflow_mqtt_connected", "1 while the MQTT connection is up", labels,
                  connection_.connected() ? 1 : 0);
     writer.gauge("edgeflow_mqtt_in_flight", "QoS 1 publishes awaiting their PUBACK",
-                 {{"endpoint", name()}}, static_cast<double>(inflight_.load()));
+                 {{"endpoint", name()}}, static_cast<double>(connection_.outstanding()));
     writer.counter("edgeflow_mqtt_disconnects_total", "MQTT connections lost", labels,
                    static_cast<double>(load(counters.disconnects)));
     writer.counter("edgeflow_mqtt_reconnects_total", "MQTT connections made again after a loss",
                    labels, static_cast<double>(load(counters.reconnects)));
+    writer.counter("edgeflow_mqtt_protocol_errors_total",
+                   "MQTT packets from the broker that broke the protocol (each closed the connection)",
+                   labels, static_cast<double>(connection_.protocol_errors()));
 }
 
 void MqttSink::log_failure(const std::string& text) noexcept {
@@ -56,65 +58,60 @@ void MqttSink::log_failure(const std::string& text) noexcept {
     }
 }
 
-bool MqttSink::wait_until_writable() noexcept {
-    // Waiting here is the backpressure path: the egress thread stops, batches pile up to the
-    // pool's bound, and the sources wait in turn.
-    const auto max_inflight = static_cast<std::int64_t>(connection_.config().max_inflight);
-    while (!connection_.connected() || inflight_.load(std::memory_order_acquire) >= max_inflight) {
-        if (signals_->stopping.load(std::memory_order_relaxed)) {
-            // One drain_timeout for the whole stop, not one per waiting message.
-            const auto now = std::chrono::steady_clock::now();
-            if (give_up_at_ == std::chrono::steady_clock::time_point{}) {
-                give_up_at_ = now + std::chrono::seconds(connection_.config().drain_timeout);
-            } else if (now >= give_up_at_) {
-                return false;
-            }
-        }
-        std::this_thread::sleep_for(poll_interval);
-    }
-    return true;
-}
-
 void MqttSink::publish(const Message& message) noexcept {
     const auto& config = connection_.config();
     const std::string& topic = message.destination_topics[index()];
-    mosquitto_property* properties = nullptr;
-    if (config.protocol == 5) {
-        for (std::size_t i = 0; i < message.property_count; ++i) {
-            mosquitto_property_add_string_pair(&properties, MQTT_PROP_USER_PROPERTY,
-                                               message.properties[i].key.c_str(),
-                                               message.properties[i].value.c_str());
-        }
-        if (!message.content_type.empty()) {
-            mosquitto_property_add_string(&properties, MQTT_PROP_CONTENT_TYPE,
-                                          message.content_type.c_str());
-        }
+    property_views_.clear();
+    for (std::size_t i = 0; i < message.property_count; ++i) {
+        property_views_.push_back({message.properties[i].key, message.properties[i].value});
     }
+    OutgoingMessage out;
+    out.topic = topic;
+    out.payload = message.output;
+    out.content_type = message.content_type;
+    out.user_properties = property_views_;
+    out.qos = static_cast<std::uint8_t>(config.qos);
+    out.retain = config.retain;
     while (true) {
-        if (!wait_until_writable()) {
-            counters.failed.fetch_add(1, std::memory_order_relaxed);
-            log_failure("cannot deliver to " + config.broker + " when stopping; message for '" +
-                        topic + "' not published");
-            break;
+        switch (connection_.publish(out)) {
+            case PublishResult::queued:
+                counters.written.fetch_add(1, std::memory_order_relaxed);
+                return;
+            case PublishResult::too_large:
+                counters.failed.fetch_add(1, std::memory_order_relaxed);
+                log_failure("the publish to '" + topic + "' (" +
+                            std::to_string(message.output.size()) +
+                            " bytes of payload) is larger than the broker's maximum packet size; "
+                            "not published");
+                return;
+            case PublishResult::stopped:
+                counters.failed.fetch_add(1, std::memory_order_relaxed);
+                log_failure("closed; message for '" + topic + "' not published");
+                return;
+            case PublishResult::full:
+                break;
         }
-        inflight_.fetch_add(1, std::memory_order_acq_rel);
-        int mid = 0;
-        const int rc =
-            connection_.publish(topic, message.output, config.qos, config.retain, properties, mid);
-        if (rc == MOSQ_ERR_SUCCESS) {
-            counters.written.fetch_add(1, std::memory_order_relaxed);
-            break;
+        // The outbox is full (the broker is slow or unreachable): what is queued goes out, and
+        // this thread waits. That is the backpressure path: batches pile up to the pool's
+        // bound, and the sources wait in turn.
+        connection_.flush();
+        const auto now = std::chrono::steady_clock::now();
+        auto until = now + wait_slice;
+        if (signals_->stopping.load(std::memory_order_relaxed)) {
+            // One drain_timeout for the whole stop, not one per waiting message.
+            if (give_up_at_ == std::chrono::steady_clock::time_point{}) {
+                give_up_at_ = now + std::chrono::seconds(config.drain_timeout);
+            }
+            if (now >= give_up_at_) {
+                counters.failed.fetch_add(1, std::memory_order_relaxed);
+                log_failure("cannot deliver to " + config.broker + " when stopping; message for '" +
+                            topic + "' not published");
+                return;
+            }
+            until = std::min(until, give_up_at_);
         }
-        inflight_.fetch_sub(1, std::memory_order_acq_rel);
-        if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST) {
-            std::this_thread::sleep_for(poll_interval);
-            continue;  // lost between the check and the call: wait and publish again
-        }
-        counters.failed.fetch_add(1, std::memory_order_relaxed);
-        log_failure("publish to '" + topic + "' failed: " + mosquitto_strerror(rc));
-        break;
+        connection_.wait_writable(until);
     }
-    mosquitto_property_free_all(&properties);
 }
 
 void MqttSink::write(const Batch& batch) noexcept {
@@ -123,14 +120,14 @@ void MqttSink::write(const Batch& batch) noexcept {
             publish(*message);
         }
     }
+    // One wake-up of the connection's loop per batch, which writes the whole batch at once.
+    connection_.flush();
 }
 
-void MqttSink::on_published(int, int reason) {
-    inflight_.fetch_sub(1, std::memory_order_acq_rel);
+void MqttSink::on_published(std::uint16_t, std::uint8_t reason) {
     if (reason >= 0x80) {
         counters.failed.fetch_add(1, std::memory_order_relaxed);
-        log_failure(std::string("the broker refused a publish: ") +
-                    mosquitto_reason_string(reason));
+        log_failure("the broker refused a publish: " + std::string(mqtt::reason_text(reason)));
     }
 }
 
@@ -141,10 +138,11 @@ Status MqttSink::close() {
     closed_ = true;
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(connection_.config().drain_timeout);
-    while (inflight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    connection_.flush();
+    while (connection_.outstanding() > 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    const auto left = inflight_.load();
+    const auto left = connection_.outstanding();
     connection_.stop();
     if (left > 0) {
         return Status::error(std::to_string(left) + " publish(es) still unacknowledged after " +

@@ -1,17 +1,18 @@
 // MqttSink (kind `mqtt`): publishes each message to its destination topic.
 //
-// Keys: see io/mqtt/mqtt_config.h. write() is called from the engine's egress thread; the
-// acknowledgements arrive on the sink's own connection thread. While the connection is down
-// the sink waits (backpressure up to the sources) instead of dropping; at most max_inflight
-// publishes await their PUBACK before it waits for acknowledgements. A publish stays with the
-// client library until acknowledged, across reconnects, so a broker restart loses nothing at
-// QoS 1. MQTT 5 user properties and the content type are carried through. A publish the broker or
+// Keys: see io/mqtt/mqtt_config.h. write() is called from the engine's egress thread: it queues
+// the batch's publishes in the connection's outbox and wakes the connection's loop once, which
+// writes them together. The acknowledgements arrive on that loop. At most max_inflight publishes
+// wait in the outbox (queued, or awaiting their PUBACK); when it is full, or the connection is
+// down, the sink waits (backpressure up to the sources) instead of dropping. A QoS 1 publish stays
+// in the outbox until acknowledged, across reconnects, so a broker restart loses nothing. MQTT 5 user properties and the content type are carried through. A publish the broker or
 // library refuses is logged and counted as failed. close() waits up to drain_timeout for
 // outstanding acknowledgements.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <vector>
 
 #include "core/endpoint.h"
 #include "io/mqtt/mqtt_config.h"
@@ -36,18 +37,17 @@ public:
     const MqttConfig& config() const noexcept { return connection_.config(); }
 
 private:
-    bool wait_until_writable() noexcept;
     void publish(const Message& message) noexcept;
     void log_failure(const std::string& text) noexcept;
 
     // MqttHandler, on the connection's thread
     Status on_connected(MqttConnection&) override { return Status::ok(); }
-    void on_message(const mosquitto_message&, const mqtt5__property*) override {}
-    void on_published(int mid, int reason) override;
+    void on_message(const mqtt::PublishView&) override {}
+    void on_published(std::uint16_t packet_id, std::uint8_t reason) override;
 
     MqttConnection connection_;
     const EngineSignals* signals_ = nullptr;
-    std::atomic<std::int64_t> inflight_{0};
+    std::vector<mqtt::UserPropertyView> property_views_;  ///< egress thread only
     std::atomic<std::uint64_t> failures_logged_{0};
     std::chrono::steady_clock::time_point give_up_at_{};  ///< egress thread only
     bool closed_ = false;

@@ -1,6 +1,5 @@
 #include "io/mqtt/mqtt_snapshot_loader.h"
 
-#include <mosquitto.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -58,15 +57,16 @@ Status MqttSnapshotLoader::on_connected(MqttConnection& connection) {
     if (Status s = connection.subscribe({prefix_ + "/#"}, 1); !s) {
         return s;
     }
-    int mid = 0;
-    if (const int rc = connection.publish(marker_, "", 1, false, nullptr, mid); rc != 0) {
-        return Status::error(std::string("cannot publish the hydration marker: ") +
-                             mosquitto_strerror(rc));
+    OutgoingMessage marker;
+    marker.topic = marker_;
+    marker.qos = 1;
+    if (const auto result = connection.publish(marker); result != PublishResult::queued) {
+        return Status::error("cannot publish the hydration marker");
     }
     return Status::ok();
 }
 
-void MqttSnapshotLoader::on_message(const mosquitto_message& message, const mqtt5__property*) {
+void MqttSnapshotLoader::on_message(const mqtt::PublishView& message) {
     if (message.topic == marker_) {
         {
             std::lock_guard lock(mutex_);
@@ -75,14 +75,13 @@ void MqttSnapshotLoader::on_message(const mosquitto_message& message, const mqtt
         done_.notify_all();
         return;
     }
-    if (!message.retain || message.payloadlen == 0) {
+    if (!message.retain || message.payload.empty()) {
         return;  // live traffic under the prefix, or a cleared snapshot
     }
-    const std::string_view payload(static_cast<const char*>(message.payload),
-                                   static_cast<std::size_t>(message.payloadlen));
+    const std::string_view payload = message.payload;
     if (Status s = apply_(payload); !s) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
-        log_warn("lkv", name_ + ": snapshot on " + message.topic + " not loaded: " + s.message());
+        log_warn("lkv", name_ + ": snapshot on " + std::string(message.topic) + " not loaded: " + s.message());
         return;
     }
     loaded_.fetch_add(1, std::memory_order_relaxed);

@@ -40,8 +40,8 @@ public:
 
 private:
     Status on_connected(MqttConnection& connection) override;
-    void on_message(const mosquitto_message& message, const mqtt5__property* properties) override;
-    void on_published(int, int) override {}
+    void on_message(const mqtt::PublishView& message) override;
+    void on_published(std::uint16_t, std::uint8_t) override {}
 
     std::string name_;
     std::string prefix_;

@@ -1,10 +1,6 @@
 #include "io/mqtt/mqtt_source.h"
 
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
-
 #include <chrono>
-#include <cstdlib>
 
 #include "io/envelope.h"
 
@@ -21,12 +17,20 @@ MqttSource::~MqttSource() {
 
 Status MqttSource::start(IngestPort& port) {
     port_ = &port;
+    burst_limit_ = port.burst_limit();
+    burst_.reserve(burst_limit_);
     return connection_.start(*this);
 }
 
 void MqttSource::stop() noexcept {
     if (!stopped_.exchange(true)) {
         connection_.stop();
+        // The connection's thread has ended: what it held is handed over from here.
+        for (Message* message : burst_) {
+            port_->submit(message);
+        }
+        counters.received.fetch_add(burst_.size(), std::memory_order_relaxed);
+        burst_.clear();
     }
 }
 
@@ -45,13 +49,31 @@ void MqttSource::metrics(MetricsWriter& writer) const {
                    static_cast<double>(load(counters.disconnects)));
     writer.counter("edgeflow_mqtt_reconnects_total", "MQTT connections made again after a loss",
                    labels, static_cast<double>(load(counters.reconnects)));
+    writer.counter("edgeflow_mqtt_protocol_errors_total",
+                   "MQTT packets from the broker that broke the protocol (each closed the connection)",
+                   labels, static_cast<double>(connection_.protocol_errors()));
 }
 
 Status MqttSource::on_connected(MqttConnection& connection) {
     return connection.subscribe(connection.config().topics, connection.config().qos);
 }
 
-void MqttSource::on_message(const mosquitto_message& incoming, const mqtt5__property* properties) {
+void MqttSource::hand_over() noexcept {
+    if (burst_.empty()) {
+        return;
+    }
+    const std::size_t n = burst_.size();
+    port_->submit_burst(burst_);
+    burst_.clear();
+    counters.received.fetch_add(n, std::memory_order_relaxed);
+}
+
+void MqttSource::on_message(const mqtt::PublishView& incoming) {
+    if (burst_.size() >= burst_limit_) {
+        // A long burst is queued as it comes: only a short one can run to completion, and
+        // holding many acquired messages back would starve the ingest queue.
+        hand_over();
+    }
     Message* message = port_->acquire();
     if (message == nullptr) {
         return;  // the engine is aborting
@@ -61,36 +83,21 @@ void MqttSource::on_message(const mosquitto_message& incoming, const mqtt5__prop
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                        std::chrono::steady_clock::now().time_since_epoch())
                                        .count());
+    // The views point into the connection's read buffer: copied here, into the message's
+    // buffers, which keep their capacity from one use to the next.
     message->topic.assign(incoming.topic);
-    assign_padded(message->payload, {static_cast<const char*>(incoming.payload),
-                                     static_cast<std::size_t>(std::max(incoming.payloadlen, 0))});
-    message->qos = static_cast<std::uint8_t>(incoming.qos);
-    for (const mosquitto_property* p = properties; p != nullptr; p = mosquitto_property_next(p)) {
-        if (mosquitto_property_identifier(p) == MQTT_PROP_CONTENT_TYPE) {
-            char* content_type = nullptr;
-            if (mosquitto_property_read_string(p, MQTT_PROP_CONTENT_TYPE, &content_type, false) !=
-                nullptr) {
-                message->content_type.assign(content_type);
-            }
-            std::free(content_type);
-            continue;
-        }
-        if (mosquitto_property_identifier(p) != MQTT_PROP_USER_PROPERTY) {
-            continue;
-        }
-        // The library hands out copies of the pair; only messages that carry user properties
-        // pay for them.
-        char* key = nullptr;
-        char* value = nullptr;
-        if (mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &key, &value, false) !=
-            nullptr) {
-            message->add_property(key, value);
-        }
-        std::free(key);
-        std::free(value);
+    assign_padded(message->payload, incoming.payload);
+    message->qos = incoming.qos;
+    message->content_type.assign(incoming.content_type);
+    mqtt::for_each_user_property(incoming.user_properties, [&](mqtt::UserPropertyView p) {
+        message->add_property(p.key, p.value);
+    });
+    if (burst_limit_ == 0) {
+        port_->submit(message);
+        counters.received.fetch_add(1, std::memory_order_relaxed);
+        return;
     }
-    port_->submit(message);
-    counters.received.fetch_add(1, std::memory_order_relaxed);
+    burst_.push_back(message);
 }
 
 }  // namespace edgeflow

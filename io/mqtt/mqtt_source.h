@@ -5,10 +5,13 @@
 // the ingest queue is full under the `block` policy, that thread waits: it stops reading its
 // socket, so the broker holds back the messages behind (and, at QoS 1, gets no acknowledgement for
 // them until they are taken). Other connections, the destinations' among them, are not held up.
-// Every (re)connection resubscribes to all filters.
+// Every (re)connection resubscribes to all filters. The messages of one read from the socket are
+// handed to the engine together (IngestPort::submit_burst), which may run them to completion on
+// this thread.
 #pragma once
 
 #include <atomic>
+#include <vector>
 
 #include "core/endpoint.h"
 #include "io/mqtt/mqtt_config.h"
@@ -34,12 +37,17 @@ public:
 private:
     // MqttHandler, on the connection's thread
     Status on_connected(MqttConnection& connection) override;
-    void on_message(const mosquitto_message& message, const mqtt5__property* properties) override;
-    void on_published(int, int) override {}
+    void on_message(const mqtt::PublishView& message) override;
+    void on_burst_end() override { hand_over(); }
+    /// Hands the messages held from this read to the engine at once (run to completion).
+    void hand_over() noexcept;
+    void on_published(std::uint16_t, std::uint8_t) override {}
 
     std::uint32_t index_;
     MqttConnection connection_;
     IngestPort* port_ = nullptr;
+    std::vector<Message*> burst_;  ///< filled messages not yet handed over; connection thread
+    std::size_t burst_limit_ = 0;
     std::atomic<bool> stopped_{false};
 };
 

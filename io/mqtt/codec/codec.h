@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace edgeflow::mqtt {
@@ -341,9 +342,16 @@ public:
     Use use(std::string_view topic);
 
 private:
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
     std::uint16_t maximum_ = 0;
-    // topic -> alias; a hash map, as a broker may allow thousands of aliases
-    std::vector<std::string> topics_;  ///< index alias - 1
+    /// topic -> alias; a hash map, as a broker may allow thousands of aliases. Looked up with
+    /// the topic's view, so a known topic costs no allocation.
+    std::unordered_map<std::string, std::uint16_t, Hash, std::equal_to<>> aliases_;
 };
 
 namespace detail {

@@ -275,6 +275,32 @@ destinations:
                                               "password or password_file, not both, found both"));
 }
 
+TEST(PasswordEnv, IsReadFromTheEnvironmentAtLoad) {
+    ::setenv("EDGEFLOW_TEST_MQTT_PASSWORD", "from-env", 1);
+    const auto parsed = source_with(
+        "    topics: a\n    username: edge\n    password_env: EDGEFLOW_TEST_MQTT_PASSWORD\n");
+    ASSERT_THAT(parsed.errors, IsEmpty());
+    EXPECT_EQ(parsed.config.password, "from-env");
+}
+
+TEST(PasswordEnv, AnUnsetVariableIsAnError) {
+    ::unsetenv("EDGEFLOW_TEST_MQTT_UNSET");
+    EXPECT_THAT(source_with("    topics: a\n    username: edge\n"
+                            "    password_env: EDGEFLOW_TEST_MQTT_UNSET\n")
+                    .errors,
+                ElementsAre("pipeline.yaml:6:19: sources[0].password_env: expected a set "
+                            "environment variable, found \"EDGEFLOW_TEST_MQTT_UNSET\" is not set"));
+}
+
+TEST(PasswordEnv, NotTogetherWithPassword) {
+    ::setenv("EDGEFLOW_TEST_MQTT_PASSWORD", "from-env", 1);
+    EXPECT_THAT(source_with("    topics: a\n    username: edge\n    password: inline\n"
+                            "    password_env: EDGEFLOW_TEST_MQTT_PASSWORD\n")
+                    .errors,
+                ElementsAre("pipeline.yaml:7:19: sources[0].password_env: expected one of "
+                            "password, password_file and password_env, found more than one"));
+}
+
 TEST(MqttConfigErrors, MissingBrokerAndTopics) {
     EXPECT_THAT(parse("sources:\n  - kind: mqtt\ndestinations:\n  - kind: null\n").errors,
                 ElementsAre("pipeline.yaml:2:5: sources[0].broker: expected a broker URI such as "
@@ -341,7 +367,7 @@ TEST(MqttConfigErrors, UnknownTlsKey) {
                       "    tls: {ca: x}\ndestinations:\n  - kind: null\n")
                     .errors,
                 ElementsAre("pipeline.yaml:5:11: sources[0].tls.ca: expected one of the keys of "
-                            "tls: ca_file cert_file key_file verify, found unknown key \"ca\""));
+                            "tls: ca_dir ca_file cert_file key_file verify, found unknown key \"ca\""));
 }
 
 TEST(MqttConfigErrors, Protocol) {
@@ -399,7 +425,8 @@ TEST(MqttConfigErrors, UnknownSourceKey) {
     EXPECT_THAT(source_with("    topics: a\n    retain: true\n").errors,
                 ElementsAre("pipeline.yaml:5:5: sources[0].retain: expected one of the keys of "
                             "an mqtt source: broker clean_start client_id connect_timeout "
-                            "keep_alive kind name password password_file protocol qos reconnect "
+                            "keep_alive kind name password password_env password_file protocol qos "
+                            "reconnect "
                             "session_expiry tls topics username, found unknown key \"retain\""));
 }
 
@@ -418,7 +445,8 @@ destinations:
                 ElementsAre("pipeline.yaml:7:5: destinations[0].topics: expected one of the "
                             "keys of an mqtt destination: broker clean_start client_id "
                             "connect_timeout dead_letter drain_timeout keep_alive kind "
-                            "max_inflight name password password_file protocol qos reconnect "
+                            "max_inflight name password password_env password_file protocol qos "
+                            "reconnect "
                             "retain session_expiry tls topic username, found unknown key "
                             "\"topics\""));
 }

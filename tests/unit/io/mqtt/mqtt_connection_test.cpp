@@ -1,0 +1,409 @@
+// MqttConnection against a scripted broker: a loopback listener in the test that writes packets
+// byte by byte as the MQTT 5.0 specification lays them out and reads what the client sends.
+// mosquitto is the interop partner in the integration tests; these cases need a broker that
+// misbehaves on cue (malformed packets, a small Receive Maximum, topic aliases it chooses,
+// a session it drops), which a real broker does not do.
+#include "io/mqtt/mqtt_connection.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace edgeflow {
+namespace {
+
+using namespace std::chrono_literals;
+using Bytes = std::string;
+
+Bytes bytes(std::initializer_list<int> list) {
+    Bytes out;
+    for (const int b : list) {
+        out.push_back(static_cast<char>(b));
+    }
+    return out;
+}
+
+struct RawPacket {
+    std::uint8_t header = 0;  ///< type << 4 | flags
+    Bytes body;
+};
+
+/// A listening socket on 127.0.0.1 that accepts one client at a time.
+class ScriptedBroker {
+public:
+    ScriptedBroker() {
+        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        EXPECT_EQ(::listen(listener_, 4), 0);
+        socklen_t length = sizeof address;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+    }
+    ~ScriptedBroker() {
+        drop();
+        ::close(listener_);
+    }
+    int port() const { return port_; }
+
+    /// Accepts the next connection and reads its CONNECT.
+    bool accept_client(std::chrono::milliseconds timeout = 3s) {
+        drop();
+        pollfd p{listener_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
+            return false;
+        }
+        client_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+        buffer_.clear();
+        const auto connect = read_packet(timeout);
+        return connect && connect->header == 0x10;
+    }
+    void drop() {
+        if (client_ >= 0) {
+            ::close(client_);
+            client_ = -1;
+        }
+    }
+    void send(const Bytes& data) {
+        ASSERT_EQ(::send(client_, data.data(), data.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(data.size()));
+    }
+    /// The next whole packet from the client, or nullopt when none comes within `timeout`.
+    std::optional<RawPacket> read_packet(std::chrono::milliseconds timeout = 3s) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (true) {
+            if (auto packet = take_packet()) {
+                return packet;
+            }
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                return std::nullopt;
+            }
+            pollfd p{client_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) != 1) {
+                return std::nullopt;
+            }
+            char chunk[4096];
+            const ssize_t n = ::recv(client_, chunk, sizeof chunk, 0);
+            if (n <= 0) {
+                return std::nullopt;
+            }
+            buffer_.append(chunk, static_cast<std::size_t>(n));
+        }
+    }
+
+private:
+    std::optional<RawPacket> take_packet() {
+        if (buffer_.size() < 2) {
+            return std::nullopt;
+        }
+        std::size_t length = 0;
+        std::size_t at = 1;
+        for (int shift = 0;; shift += 7) {
+            if (at >= buffer_.size()) {
+                return std::nullopt;
+            }
+            const auto b = static_cast<std::uint8_t>(buffer_[at++]);
+            length |= static_cast<std::size_t>(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                break;
+            }
+        }
+        if (buffer_.size() < at + length) {
+            return std::nullopt;
+        }
+        RawPacket packet{static_cast<std::uint8_t>(buffer_[0]), buffer_.substr(at, length)};
+        buffer_.erase(0, at + length);
+        return packet;
+    }
+
+    int listener_ = -1;
+    int client_ = -1;
+    int port_ = 0;
+    Bytes buffer_;
+};
+
+/// Records what the connection tells its owner; on_message can be held until released.
+class RecordingHandler final : public MqttHandler {
+public:
+    Status on_connected(MqttConnection&) override {
+        connects.fetch_add(1);
+        return Status::ok();
+    }
+    void on_message(const mqtt::PublishView& message) override {
+        std::unique_lock lock(mutex_);
+        topics.emplace_back(message.topic);
+        payloads.emplace_back(message.payload);
+        arrived_.notify_all();
+        released_.wait(lock, [this] { return !hold; });
+    }
+    void on_published(std::uint16_t packet_id, std::uint8_t) override {
+        std::lock_guard lock(mutex_);
+        acknowledged.push_back(packet_id);
+    }
+    void release() {
+        {
+            std::lock_guard lock(mutex_);
+            hold = false;
+        }
+        released_.notify_all();
+    }
+    bool wait_for_messages(std::size_t n) {
+        std::unique_lock lock(mutex_);
+        return arrived_.wait_for(lock, 3s, [&] { return topics.size() >= n; });
+    }
+    std::vector<std::string> topic_list() {
+        std::lock_guard lock(mutex_);
+        return topics;
+    }
+
+    std::atomic<int> connects{0};
+    bool hold = false;
+    std::vector<std::string> topics;
+    std::vector<std::string> payloads;
+    std::vector<std::uint16_t> acknowledged;
+
+private:
+    std::mutex mutex_;
+    std::condition_variable arrived_;
+    std::condition_variable released_;
+};
+
+MqttConfig config_for(int port) {
+    MqttConfig config;
+    config.broker = "tcp://127.0.0.1:" + std::to_string(port);
+    config.client_id = "scripted";
+    config.keep_alive = 0;  // no PINGREQs in the scripts
+    config.connect_timeout = 3;
+    config.reconnect_initial_ms = 10;
+    config.reconnect_max_ms = 20;
+    config.max_inflight = 16;
+    return config;
+}
+
+// CONNACK: flags, reason 0, properties as given.
+Bytes connack(bool session_present = false, const Bytes& properties = {}) {
+    Bytes out = bytes({0x20, static_cast<int>(3 + properties.size()), session_present ? 1 : 0, 0,
+                       static_cast<int>(properties.size())});
+    return out + properties;
+}
+
+class MqttConnectionTest : public testing::Test {
+protected:
+    void start(MqttConfig config) {
+        connection_ = std::make_unique<MqttConnection>("test", std::move(config), disconnects_,
+                                                       reconnects_);
+        ASSERT_TRUE(connection_->start(handler_));
+    }
+    void TearDown() override {
+        handler_.release();
+        if (connection_) {
+            connection_->stop();
+        }
+    }
+    bool wait_connected() {
+        const auto until = std::chrono::steady_clock::now() + 3s;
+        while (!connection_->connected() && std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(1ms);
+        }
+        return connection_->connected();
+    }
+
+    ScriptedBroker broker_;
+    RecordingHandler handler_;
+    std::atomic<std::uint64_t> disconnects_{0};
+    std::atomic<std::uint64_t> reconnects_{0};
+    std::unique_ptr<MqttConnection> connection_;
+};
+
+TEST_F(MqttConnectionTest, QoS1PubackIsSentOnlyAfterTheOwnerHasTheMessage) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    handler_.hold = true;
+    // PUBLISH QoS 1, topic "a/b", packet id 7, no properties, payload "x".
+    broker_.send(bytes({0x32, 9, 0, 3, 'a', '/', 'b', 0, 7, 0, 'x'}));
+    ASSERT_TRUE(handler_.wait_for_messages(1));
+    EXPECT_FALSE(broker_.read_packet(200ms).has_value()) << "a PUBACK before the owner returned";
+    handler_.release();
+    const auto puback = broker_.read_packet();
+    ASSERT_TRUE(puback.has_value());
+    EXPECT_EQ(puback->header, 0x40);
+    ASSERT_GE(puback->body.size(), 2u);
+    EXPECT_EQ(puback->body.substr(0, 2), bytes({0, 7}));
+}
+
+TEST_F(MqttConnectionTest, InboundTopicAliasNamesTheTopicOfItsFirstUse) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    // QoS 0 PUBLISH "a/b" with Topic Alias 1, then one with an empty topic and alias 1.
+    broker_.send(bytes({0x30, 10, 0, 3, 'a', '/', 'b', 3, 0x23, 0, 1, 'x'}));
+    broker_.send(bytes({0x30, 7, 0, 0, 3, 0x23, 0, 1, 'y'}));
+    ASSERT_TRUE(handler_.wait_for_messages(2));
+    EXPECT_EQ(handler_.topic_list(), (std::vector<std::string>{"a/b", "a/b"}));
+}
+
+TEST_F(MqttConnectionTest, MalformedPacketIsAProtocolErrorThenACountedReconnect) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    // PINGRESP has no body: a remaining length of 1 is malformed.
+    broker_.send(bytes({0xD0, 1, 0}));
+    const auto disconnect = broker_.read_packet();
+    ASSERT_TRUE(disconnect.has_value());
+    EXPECT_EQ(disconnect->header, 0xE0);
+    ASSERT_FALSE(disconnect->body.empty());
+    EXPECT_EQ(static_cast<std::uint8_t>(disconnect->body[0]), mqtt::reason::malformed_packet);
+    ASSERT_TRUE(broker_.accept_client()) << "the connection did not come back";
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    EXPECT_EQ(connection_->protocol_errors(), 1u);
+    EXPECT_EQ(disconnects_.load(), 1u);
+    EXPECT_EQ(reconnects_.load(), 1u);
+    EXPECT_EQ(handler_.connects.load(), 2);
+}
+
+TEST_F(MqttConnectionTest, ReceiveMaximumBoundsPublishesAwaitingAcknowledgement) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack(false, bytes({0x21, 0, 2})));  // Receive Maximum 2
+    ASSERT_TRUE(wait_connected());
+    for (int i = 0; i < 5; ++i) {
+        OutgoingMessage m;
+        m.topic = "out";
+        m.payload = "p";
+        m.qos = 1;
+        ASSERT_EQ(connection_->publish(m), PublishResult::queued);
+    }
+    connection_->flush();
+    std::vector<Bytes> ids;
+    for (int i = 0; i < 2; ++i) {
+        const auto publish = broker_.read_packet();
+        ASSERT_TRUE(publish.has_value());
+        EXPECT_EQ(publish->header & 0xF6, 0x32);  // PUBLISH, QoS 1
+        ids.push_back(publish->body.substr(2 + 3, 2));  // after the topic "out"
+    }
+    EXPECT_FALSE(broker_.read_packet(200ms).has_value()) << "more than Receive Maximum in flight";
+    broker_.send(bytes({0x40, 2}) + ids[0]);
+    const auto third = broker_.read_packet();
+    ASSERT_TRUE(third.has_value());
+    EXPECT_EQ(third->header & 0xF0, 0x30);
+    EXPECT_EQ(connection_->outstanding(), 4u);
+}
+
+TEST_F(MqttConnectionTest, UnacknowledgedPublishesGoOutAgainInOrderAfterAReconnect) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    const std::vector<std::string> payloads = {"one", "two", "three"};
+    for (const auto& p : payloads) {
+        OutgoingMessage m;
+        m.topic = "t";
+        m.payload = p;
+        m.qos = 1;
+        ASSERT_EQ(connection_->publish(m), PublishResult::queued);
+    }
+    connection_->flush();
+    std::vector<Bytes> first_ids;
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+        const auto publish = broker_.read_packet();
+        ASSERT_TRUE(publish.has_value());
+        EXPECT_EQ(publish->header, 0x32);
+        first_ids.push_back(publish->body.substr(3, 2));
+    }
+    // The broker acknowledges the first, then the connection drops; it keeps the session.
+    broker_.send(bytes({0x40, 2}) + first_ids[0]);
+    std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack(true));
+    for (std::size_t i = 1; i < payloads.size(); ++i) {
+        const auto publish = broker_.read_packet();
+        ASSERT_TRUE(publish.has_value());
+        EXPECT_EQ(publish->header, 0x3A) << "QoS 1 with DUP";
+        EXPECT_EQ(publish->body.substr(3, 2), first_ids[i]) << "the original packet id";
+        EXPECT_TRUE(publish->body.ends_with(payloads[i]));
+    }
+    // Without the session the broker has seen none of them: they go out again, without DUP.
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack(false));
+    for (std::size_t i = 1; i < payloads.size(); ++i) {
+        const auto publish = broker_.read_packet();
+        ASSERT_TRUE(publish.has_value());
+        EXPECT_EQ(publish->header, 0x32);
+        EXPECT_TRUE(publish->body.ends_with(payloads[i]));
+    }
+}
+
+TEST_F(MqttConnectionTest, OversizePublishIsRefusedAgainstTheBrokersMaximumPacketSize) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack(false, bytes({0x27, 0, 0, 0, 64})));  // Maximum Packet Size 64
+    ASSERT_TRUE(wait_connected());
+    OutgoingMessage big;
+    big.topic = "t";
+    const std::string payload(100, 'x');
+    big.payload = payload;
+    big.qos = 1;
+    EXPECT_EQ(connection_->publish(big), PublishResult::too_large);
+    OutgoingMessage small = big;
+    small.payload = "ok";
+    EXPECT_EQ(connection_->publish(small), PublishResult::queued);
+    connection_->flush();
+    const auto publish = broker_.read_packet();
+    ASSERT_TRUE(publish.has_value());
+    EXPECT_TRUE(publish->body.ends_with("ok"));
+}
+
+TEST_F(MqttConnectionTest, BrokerDisconnectIsALossAndTheConnectionReturns) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    // DISCONNECT, reason 0x8E (session taken over), no properties.
+    broker_.send(bytes({0xE0, 2, 0x8E, 0}));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    EXPECT_EQ(disconnects_.load(), 1u);
+    EXPECT_EQ(connection_->protocol_errors(), 0u);
+}
+
+TEST_F(MqttConnectionTest, RefusedConnectionIsRetriedWithTheReasonAsLastError) {
+    auto config = config_for(broker_.port());
+    config.reconnect_initial_ms = 400;  // time to read the error before the retry clears it
+    config.reconnect_max_ms = 400;
+    start(config);
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(bytes({0x20, 3, 0, 0x87, 0}));  // CONNACK: not authorized
+    const auto until = std::chrono::steady_clock::now() + 1s;
+    while (connection_->last_error().empty() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(connection_->last_error(), "not authorized");
+    EXPECT_NE(connection_->state().find("never connected"), std::string::npos);
+    ASSERT_TRUE(broker_.accept_client()) << "no retry after a refusal";
+    EXPECT_FALSE(connection_->connected());
+}
+
+}  // namespace
+}  // namespace edgeflow
