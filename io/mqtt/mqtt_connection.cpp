@@ -106,7 +106,7 @@ void MqttConnection::stop() {
     }
     wake_.notify_all();
     writable_.notify_all();
-    flush();
+    wake();
     if (thread_.joinable()) {
         thread_.join();
     }
@@ -198,6 +198,30 @@ PublishResult MqttConnection::publish(const OutgoingMessage& message) {
 }
 
 void MqttConnection::flush() noexcept {
+    // Plain TCP: the caller writes what it queued itself, when no one else is writing, so the
+    // connection's thread is not woken for it. (A TLS session is not safe to write from one
+    // thread while another reads, so TLS always hands over to the loop.)
+    if (!tls_ && connected_.load(std::memory_order_acquire)) {
+        std::unique_lock lock(write_mutex_, std::try_to_lock);
+        if (lock.owns_lock() && stream_.is_open()) {
+            move_outbox_to_wire();
+            while (!wire_.empty()) {
+                std::size_t put = 0;
+                if (stream_.write(wire_.pending(), put) != mqtt::IoResult::done) {
+                    break;  // the loop finds out why, or waits for room in the socket
+                }
+                wire_.consume(put);
+                note_write();
+            }
+            if (wire_.empty()) {
+                return;
+            }
+        }
+    }
+    wake();
+}
+
+void MqttConnection::wake() noexcept {
     if (wake_fd_ >= 0 && !wake_pending_.exchange(true, std::memory_order_acq_rel)) {
         const std::uint64_t one = 1;
         [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
@@ -285,13 +309,21 @@ void MqttConnection::arm_write_interest(bool want) noexcept {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, stream_.fd(), &event);
 }
 
-bool MqttConnection::write_pending() {
+bool MqttConnection::write_pending(bool with_outbox) {
+    std::lock_guard lock(write_mutex_);
+    if (!local_.empty()) {
+        wire_.append(local_.pending());
+        local_.clear();
+    }
+    if (with_outbox && connected_.load(std::memory_order_relaxed)) {
+        move_outbox_to_wire();
+    }
     while (!wire_.empty()) {
         std::size_t put = 0;
         switch (stream_.write(wire_.pending(), put)) {
             case mqtt::IoResult::done:
                 wire_.consume(put);
-                last_write_ = std::chrono::steady_clock::now();
+                note_write();
                 break;
             case mqtt::IoResult::would_block:
                 arm_write_interest(true);
@@ -306,6 +338,22 @@ bool MqttConnection::write_pending() {
     }
     arm_write_interest(false);
     return true;
+}
+
+void MqttConnection::send_final(std::uint8_t reason_code) {
+    // What was waiting is dropped: after a protocol error only the DISCONNECT may follow.
+    local_.clear();
+    {
+        std::lock_guard lock(write_mutex_);
+        wire_.clear();
+        mqtt::encode_disconnect(wire_, version_, reason_code);
+    }
+    static_cast<void>(write_pending(false));
+}
+
+void MqttConnection::note_write() noexcept {
+    last_write_ns_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                         std::memory_order_relaxed);
 }
 
 bool MqttConnection::read_packets() {
@@ -350,9 +398,7 @@ bool MqttConnection::read_packets() {
                 protocol_errors_.fetch_add(1, std::memory_order_relaxed);
                 log_error("mqtt", owner_ + ": protocol error from " + config_.broker + ": " +
                                       std::string(error.what));
-                wire_.clear();
-                mqtt::encode_disconnect(wire_, version_, error.reason);
-                static_cast<void>(write_pending());
+                send_final(error.reason);
                 lose("protocol error: " + std::string(error.what));
                 return false;
             }
@@ -389,15 +435,13 @@ bool MqttConnection::handle(const mqtt::Packet& packet) {
         case mqtt::PacketType::publish: {
             if (packet.publish.qos > 1) {
                 protocol_errors_.fetch_add(1, std::memory_order_relaxed);
-                wire_.clear();
-                mqtt::encode_disconnect(wire_, version_, mqtt::reason::qos_not_supported);
-                static_cast<void>(write_pending());
+                send_final(mqtt::reason::qos_not_supported);
                 lose("the broker sent a QoS 2 message; only QoS 0 and 1 are subscribed");
                 return false;
             }
             handler_->on_message(packet.publish);
             if (packet.publish.qos == 1) {
-                mqtt::encode_puback(wire_, version_, packet.publish.packet_id);
+                mqtt::encode_puback(local_, version_, packet.publish.packet_id);
             }
             return true;
         }
@@ -450,9 +494,7 @@ bool MqttConnection::handle(const mqtt::Packet& packet) {
         }
         case mqtt::PacketType::auth:
             // Enhanced authentication is not configured, so the broker has no reason to ask.
-            wire_.clear();
-            mqtt::encode_disconnect(wire_, version_, mqtt::reason::protocol_error);
-            static_cast<void>(write_pending());
+            send_final(mqtt::reason::protocol_error);
             lose("the broker sent AUTH without an authentication method");
             return false;
         default:
@@ -473,19 +515,19 @@ bool MqttConnection::keep_alive(std::chrono::steady_clock::time_point now) {
         }
         return true;
     }
-    if (now - last_write_ >= interval) {
-        mqtt::encode_pingreq(wire_);
+    const auto last_write = std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(last_write_ns_.load(std::memory_order_relaxed)));
+    if (now - last_write >= interval) {
+        mqtt::encode_pingreq(local_);
         ping_sent_ = now;
     }
     return true;
 }
 
 bool MqttConnection::turn(std::chrono::milliseconds timeout) {
-    // What was queued before this turn (by on_connected, say) goes out before the wait.
-    if (connected_.load(std::memory_order_relaxed)) {
-        move_outbox_to_wire();
-    }
-    if (!wire_.empty() && !write_pending()) {
+    // What was produced before this turn (the CONNECT, on_connected's publishes) goes out
+    // before the wait.
+    if (!write_pending()) {
         return false;
     }
     epoll_event events[4];
@@ -505,9 +547,6 @@ bool MqttConnection::turn(std::chrono::milliseconds timeout) {
     if (readable && !read_packets()) {
         return false;
     }
-    if (connected_.load(std::memory_order_relaxed)) {
-        move_outbox_to_wire();
-    }
     if (!keep_alive(std::chrono::steady_clock::now())) {
         return false;
     }
@@ -525,9 +564,14 @@ bool MqttConnection::connect_once() {
     lost_cause_.clear();
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(config_.connect_timeout);
-    if (Status s = stream_.open(endpoint_.host, endpoint_.port, tls_.get(), deadline); !s) {
-        set_last_error(s.message());
-        return false;
+    {
+        // Publishers look at the stream under this lock (flush writes from their thread).
+        std::lock_guard lock(write_mutex_);
+        if (Status s = stream_.open(endpoint_.host, endpoint_.port, tls_.get(), deadline); !s) {
+            set_last_error(s.message());
+            return false;
+        }
+        wire_.clear();
     }
     epoll_event event{};
     event.events = EPOLLIN;
@@ -535,11 +579,11 @@ bool MqttConnection::connect_once() {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stream_.fd(), &event);
     write_interest_ = false;
     read_begin_ = read_end_ = 0;
-    wire_.clear();
+    local_.clear();
     decoder_.set_version(version_);
     decoder_.aliases().reset(version_ == mqtt::Version::v5 ? inbound_alias_maximum : 0);
     ping_sent_ = {};
-    last_write_ = std::chrono::steady_clock::now();
+    note_write();
     keep_alive_s_ = static_cast<std::uint16_t>(config_.keep_alive);
 
     mqtt::ConnectOptions connect;
@@ -554,13 +598,9 @@ bool MqttConnection::connect_once() {
     connect.session_expiry = static_cast<std::uint32_t>(config_.session_expiry);
     connect.receive_maximum = static_cast<std::uint16_t>(outbox_.size());
     connect.topic_alias_maximum = version_ == mqtt::Version::v5 ? inbound_alias_maximum : 0;
-    mqtt::encode_connect(wire_, connect);
+    mqtt::encode_connect(local_, connect);
     connack_ = false;
 
-    const auto close_stream = [this] {
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stream_.fd(), nullptr);
-        stream_.close();
-    };
     while (!connack_) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
@@ -622,17 +662,29 @@ void MqttConnection::disconnect_cleanly() {
     if (!stream_.is_open()) {
         return;
     }
-    mqtt::encode_disconnect(wire_, version_, mqtt::reason::success);
+    mqtt::encode_disconnect(local_, version_, mqtt::reason::success);
     const auto until = std::chrono::steady_clock::now() + goodbye_time;
-    while (!wire_.empty() && std::chrono::steady_clock::now() < until && lost_cause_.empty()) {
+    while (std::chrono::steady_clock::now() < until && lost_cause_.empty()) {
         if (!write_pending()) {
             break;
         }
-        if (!wire_.empty()) {
-            pollfd p{stream_.fd(), POLLOUT, 0};
-            ::poll(&p, 1, 10);
+        {
+            std::lock_guard lock(write_mutex_);
+            if (wire_.empty()) {
+                break;
+            }
         }
+        pollfd p{stream_.fd(), POLLOUT, 0};
+        ::poll(&p, 1, 10);
     }
+}
+
+void MqttConnection::close_stream() {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stream_.fd(), nullptr);
+    std::lock_guard lock(write_mutex_);
+    stream_.close();
+    // QoS 0 publishes written to the lost socket are gone; QoS 1 ones wait in the outbox.
+    wire_.clear();
 }
 
 void MqttConnection::wait_backoff(std::chrono::milliseconds delay) {
@@ -701,17 +753,16 @@ void MqttConnection::run() {
         }
         if (stopping_ && lost_cause_.empty()) {
             disconnect_cleanly();
-            ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stream_.fd(), nullptr);
-            stream_.close();
+            set_connected(false);
+            close_stream();
             break;
         }
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stream_.fd(), nullptr);
-        stream_.close();
+        set_connected(false);
+        close_stream();
         {
             std::lock_guard lock(mutex_);
             lost_at_ = std::chrono::steady_clock::now();
         }
-        set_connected(false);
         disconnects_.fetch_add(1, std::memory_order_relaxed);
         log_warn("mqtt", owner_ + ": connection to " + config_.broker + " lost: " + lost_cause_ +
                              "; reconnecting");
@@ -733,7 +784,7 @@ Status MqttConnection::subscribe(const std::vector<std::string>& filters, int qo
         suback_id_ = next_packet_id_;
         next_packet_id_ = next_packet_id_ == 65535 ? 1 : next_packet_id_ + 1;
     }
-    mqtt::encode_subscribe(wire_, version_, suback_id_, list);
+    mqtt::encode_subscribe(local_, version_, suback_id_, list);
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(config_.connect_timeout);
     while (!suback_) {

@@ -13,8 +13,9 @@
 // kept the session). Every outage is logged when it starts and ends and counted.
 //
 // Publishing, from any thread: publish() stores the message in the outbox (bounded by
-// max_inflight) under a lock and flush() wakes the loop once, which encodes and writes
-// everything queued. The loop sends at most the broker's Receive Maximum QoS 1 publishes
+// max_inflight) under a lock; flush() encodes everything queued and, on plain TCP, writes it
+// from the caller's thread when the socket takes it, so the loop is not woken; otherwise (TLS,
+// a full socket, the loop writing) it wakes the loop once, which writes it. The loop sends at most the broker's Receive Maximum QoS 1 publishes
 // awaiting PUBACK. A QoS 0 publish leaves the outbox when written, a QoS 1 one when
 // acknowledged.
 //
@@ -162,7 +163,13 @@ private:
     bool turn(std::chrono::milliseconds timeout);
     bool read_packets();
     bool handle(const mqtt::Packet& packet);
-    bool write_pending();
+    /// Writes what the loop produced and what publishers queued, under write_mutex_.
+    bool write_pending(bool with_outbox = true);
+    /// After a protocol error: a DISCONNECT with `reason_code`, and nothing else.
+    void send_final(std::uint8_t reason_code);
+    void note_write() noexcept;
+    void close_stream();
+    void wake() noexcept;
     void move_outbox_to_wire();
     bool keep_alive(std::chrono::steady_clock::time_point now);
     void lose(std::string cause);
@@ -205,8 +212,16 @@ private:
     std::atomic<std::uint32_t> broker_max_packet_{0};
     std::size_t send_quota_ = 0;  ///< min(max_inflight, the broker's Receive Maximum)
 
-    // Touched by the connection's thread only.
+    // Publishers on plain TCP write the socket from their own thread (flush()), so the bytes
+    // to write, and the stream's opening and closing, are under write_mutex_. Lock order:
+    // write_mutex_, then mutex_.
+    std::mutex write_mutex_;
     mqtt::Stream stream_;
+    mqtt::WriteBuffer wire_;
+    std::atomic<std::int64_t> last_write_ns_{0};  ///< steady clock, for keep-alive
+
+    // Touched by the connection's thread only.
+    mqtt::WriteBuffer local_;  ///< what the loop itself sends: CONNECT, PUBACKs, PINGREQ...
     int epoll_fd_ = -1;
     int wake_fd_ = -1;
     std::atomic<bool> wake_pending_{false};
@@ -215,7 +230,6 @@ private:
     std::size_t read_begin_ = 0;
     std::size_t read_end_ = 0;
     mqtt::Decoder decoder_;
-    mqtt::WriteBuffer wire_;
     mqtt::OutboundTopicAliases outbound_aliases_;
     std::vector<mqtt::UserPropertyView> property_views_;
     bool connack_ = false;
@@ -225,7 +239,6 @@ private:
     std::uint16_t suback_id_ = 0;
     std::string granted_;
     std::uint16_t keep_alive_s_ = 0;
-    std::chrono::steady_clock::time_point last_write_;
     std::chrono::steady_clock::time_point ping_sent_{};
     std::string lost_cause_;
     std::minstd_rand jitter_;

@@ -115,13 +115,18 @@ void MqttSink::publish(const Message& message) noexcept {
 }
 
 void MqttSink::write(const Batch& batch) noexcept {
+    bool queued = false;
     for (const Message* message : batch) {
         if (wants(*message)) {
             publish(*message);
+            queued = true;
         }
     }
-    // One wake-up of the connection's loop per batch, which writes the whole batch at once.
-    connection_.flush();
+    // The whole batch goes out in one write; a batch with nothing for this destination costs
+    // its connection nothing.
+    if (queued) {
+        connection_.flush();
+    }
 }
 
 void MqttSink::on_published(std::uint16_t, std::uint8_t reason) {
