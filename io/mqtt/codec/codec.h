@@ -18,10 +18,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace edgeflow::mqtt {
@@ -341,9 +343,16 @@ public:
     Use use(std::string_view topic);
 
 private:
+    /// Hashes std::string and std::string_view alike, so use() looks up without a copy.
+    struct TopicHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
     std::uint16_t maximum_ = 0;
     // topic -> alias; a hash map, as a broker may allow thousands of aliases
-    std::vector<std::string> topics_;  ///< index alias - 1
+    std::unordered_map<std::string, std::uint16_t, TopicHash, std::equal_to<>> aliases_;
 };
 
 namespace detail {
