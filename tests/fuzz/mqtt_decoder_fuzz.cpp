@@ -29,38 +29,39 @@ std::size_t touch(std::string_view s) {
 
 std::size_t walk(std::string_view block) {
     std::size_t sum = 0;
-    for_each_user_property(block, [&](UserPropertyView u) { sum += touch(u.key) + touch(u.value); });
+    for_each_user_property(block,
+                           [&](UserPropertyView u) { sum += touch(u.key) + touch(u.value); });
     return sum;
 }
 
 std::size_t touch_packet(const Packet& p) {
     switch (p.type) {
-    case PacketType::connack:
-        return walk(p.connack.user_properties) + touch(p.connack.assigned_client_id) +
-               touch(p.connack.reason_string) + touch(p.connack.response_information) +
-               touch(p.connack.server_reference) + touch(p.connack.authentication_method) +
-               touch(p.connack.authentication_data);
-    case PacketType::publish:
-        check(p.publish.qos <= 2);
-        check(p.publish.qos == 0 || p.publish.packet_id != 0);
-        check(!p.publish.topic.empty());
-        return walk(p.publish.user_properties) + touch(p.publish.topic) +
-               touch(p.publish.payload) + touch(p.publish.content_type) +
-               touch(p.publish.response_topic) + touch(p.publish.correlation_data);
-    case PacketType::puback:
-        return walk(p.ack.user_properties) + touch(p.ack.reason_string);
-    case PacketType::suback:
-    case PacketType::unsuback:
-        return walk(p.suback.user_properties) + touch(p.suback.reason_codes) +
-               touch(p.suback.reason_string);
-    case PacketType::disconnect:
-        return walk(p.disconnect.user_properties) + touch(p.disconnect.reason_string) +
-               touch(p.disconnect.server_reference);
-    case PacketType::auth:
-        return walk(p.auth.user_properties) + touch(p.auth.authentication_method) +
-               touch(p.auth.authentication_data) + touch(p.auth.reason_string);
-    default:
-        return 0;
+        case PacketType::connack:
+            return walk(p.connack.user_properties) + touch(p.connack.assigned_client_id) +
+                   touch(p.connack.reason_string) + touch(p.connack.response_information) +
+                   touch(p.connack.server_reference) + touch(p.connack.authentication_method) +
+                   touch(p.connack.authentication_data);
+        case PacketType::publish:
+            check(p.publish.qos <= 2);
+            check(p.publish.qos == 0 || p.publish.packet_id != 0);
+            check(!p.publish.topic.empty());
+            return walk(p.publish.user_properties) + touch(p.publish.topic) +
+                   touch(p.publish.payload) + touch(p.publish.content_type) +
+                   touch(p.publish.response_topic) + touch(p.publish.correlation_data);
+        case PacketType::puback:
+            return walk(p.ack.user_properties) + touch(p.ack.reason_string);
+        case PacketType::suback:
+        case PacketType::unsuback:
+            return walk(p.suback.user_properties) + touch(p.suback.reason_codes) +
+                   touch(p.suback.reason_string);
+        case PacketType::disconnect:
+            return walk(p.disconnect.user_properties) + touch(p.disconnect.reason_string) +
+                   touch(p.disconnect.server_reference);
+        case PacketType::auth:
+            return walk(p.auth.user_properties) + touch(p.auth.authentication_method) +
+                   touch(p.auth.authentication_data) + touch(p.auth.reason_string);
+        default:
+            return 0;
     }
 }
 

@@ -19,7 +19,9 @@ bool fail(DecodeError& error, std::uint8_t reason_code, std::string_view what) n
     return false;
 }
 
-constexpr std::uint64_t bits() noexcept { return 0; }
+constexpr std::uint64_t bits() noexcept {
+    return 0;
+}
 template <typename... Ids>
 constexpr std::uint64_t bits(std::uint8_t id, Ids... rest) noexcept {
     return (std::uint64_t{1} << id) | bits(rest...);
@@ -27,8 +29,8 @@ constexpr std::uint64_t bits(std::uint8_t id, Ids... rest) noexcept {
 
 // Which properties each received packet may carry (MQTT 5 2.2.2.2, table 2-4).
 constexpr std::uint64_t connack_properties =
-    bits(0x11, 0x21, 0x24, 0x25, 0x27, 0x12, 0x22, 0x1F, 0x26, 0x28, 0x29, 0x2A, 0x13, 0x1A,
-         0x1C, 0x15, 0x16);
+    bits(0x11, 0x21, 0x24, 0x25, 0x27, 0x12, 0x22, 0x1F, 0x26, 0x28, 0x29, 0x2A, 0x13, 0x1A, 0x1C,
+         0x15, 0x16);
 constexpr std::uint64_t publish_properties = bits(0x01, 0x02, 0x23, 0x08, 0x09, 0x26, 0x0B, 0x03);
 constexpr std::uint64_t ack_properties = bits(0x1F, 0x26);
 constexpr std::uint64_t disconnect_properties = bits(0x11, 0x1F, 0x26, 0x1C);
@@ -58,10 +60,9 @@ constexpr CodeSet suback_codes = {0x00, 0x01, 0x02, 0x80, 0x83, 0x87,
 constexpr CodeSet suback_311_codes = {0x00, 0x01, 0x02, 0x80};
 constexpr CodeSet unsuback_codes = {0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91};
 // 0x04 (disconnect with will) is the client's alone.
-constexpr CodeSet disconnect_codes = {0x00, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D,
-                                      0x8E, 0x8F, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98,
-                                      0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1,
-                                      0xA2};
+constexpr CodeSet disconnect_codes = {0x00, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E,
+                                      0x8F, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9A,
+                                      0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2};
 constexpr CodeSet auth_codes = {0x00, 0x18, 0x19};
 
 /// Walks a property block, checking each identifier against `allowed`, repetition, and UTF-8,
@@ -116,7 +117,9 @@ bool property_block(Reader& r, std::string_view& block, DecodeError& error) noex
     return true;
 }
 
-std::uint8_t u8_of(std::string_view v) noexcept { return static_cast<std::uint8_t>(v[0]); }
+std::uint8_t u8_of(std::string_view v) noexcept {
+    return static_cast<std::uint8_t>(v[0]);
+}
 
 bool boolean_property(std::string_view v, bool& out, DecodeError& error) noexcept {
     const std::uint8_t b = u8_of(v);
@@ -163,32 +166,55 @@ bool decode_connack(Reader r, Version version, ConnackView& c, DecodeError& erro
         block, connack_properties, c.user_properties, error,
         [&](std::uint8_t id, std::string_view v, std::string_view) {
             switch (id) {
-            case 0x11: c.session_expiry = wire::load_u32(v); return true;
-            case 0x21:
-                c.receive_maximum = wire::load_u16(v);
-                return c.receive_maximum != 0 ||
-                       fail(error, reason::protocol_error, "receive maximum 0");
-            case 0x24:
-                c.maximum_qos = u8_of(v);
-                return c.maximum_qos <= 1 ||
-                       fail(error, reason::protocol_error, "maximum QoS not 0 or 1");
-            case 0x25: return boolean_property(v, c.retain_available, error);
-            case 0x27:
-                c.maximum_packet_size = wire::load_u32(v);
-                return c.maximum_packet_size != 0 ||
-                       fail(error, reason::protocol_error, "maximum packet size 0");
-            case 0x12: c.assigned_client_id = v; return true;
-            case 0x22: c.topic_alias_maximum = wire::load_u16(v); return true;
-            case 0x1F: c.reason_string = v; return true;
-            case 0x28: return boolean_property(v, c.wildcard_subscription_available, error);
-            case 0x29: return boolean_property(v, c.subscription_identifiers_available, error);
-            case 0x2A: return boolean_property(v, c.shared_subscription_available, error);
-            case 0x13: c.server_keep_alive = wire::load_u16(v); return true;
-            case 0x1A: c.response_information = v; return true;
-            case 0x1C: c.server_reference = v; return true;
-            case 0x15: c.authentication_method = v; return true;
-            case 0x16: c.authentication_data = v; return true;
-            default: return true;
+                case 0x11:
+                    c.session_expiry = wire::load_u32(v);
+                    return true;
+                case 0x21:
+                    c.receive_maximum = wire::load_u16(v);
+                    return c.receive_maximum != 0 ||
+                           fail(error, reason::protocol_error, "receive maximum 0");
+                case 0x24:
+                    c.maximum_qos = u8_of(v);
+                    return c.maximum_qos <= 1 ||
+                           fail(error, reason::protocol_error, "maximum QoS not 0 or 1");
+                case 0x25:
+                    return boolean_property(v, c.retain_available, error);
+                case 0x27:
+                    c.maximum_packet_size = wire::load_u32(v);
+                    return c.maximum_packet_size != 0 ||
+                           fail(error, reason::protocol_error, "maximum packet size 0");
+                case 0x12:
+                    c.assigned_client_id = v;
+                    return true;
+                case 0x22:
+                    c.topic_alias_maximum = wire::load_u16(v);
+                    return true;
+                case 0x1F:
+                    c.reason_string = v;
+                    return true;
+                case 0x28:
+                    return boolean_property(v, c.wildcard_subscription_available, error);
+                case 0x29:
+                    return boolean_property(v, c.subscription_identifiers_available, error);
+                case 0x2A:
+                    return boolean_property(v, c.shared_subscription_available, error);
+                case 0x13:
+                    c.server_keep_alive = wire::load_u16(v);
+                    return true;
+                case 0x1A:
+                    c.response_information = v;
+                    return true;
+                case 0x1C:
+                    c.server_reference = v;
+                    return true;
+                case 0x15:
+                    c.authentication_method = v;
+                    return true;
+                case 0x16:
+                    c.authentication_data = v;
+                    return true;
+                default:
+                    return true;
             }
         });
 }
@@ -225,36 +251,43 @@ bool decode_publish(Reader r, Version version, std::uint8_t flags, PublishView& 
             block, publish_properties, p.user_properties, error,
             [&](std::uint8_t id, std::string_view v, std::string_view) {
                 switch (id) {
-                case 0x01:
-                    p.payload_format = u8_of(v);
-                    return *p.payload_format <= 1 ||
-                           fail(error, reason::protocol_error, "payload format not 0 or 1");
-                case 0x02: p.message_expiry = wire::load_u32(v); return true;
-                case 0x23:
-                    has_alias = true;
-                    p.topic_alias = wire::load_u16(v);
-                    return p.topic_alias != 0 ||
-                           fail(error, reason::topic_alias_invalid, "topic alias 0");
-                case 0x08:
-                    p.response_topic = v;
-                    return !has_wildcard(v) ||
-                           fail(error, reason::protocol_error, "response topic has a wildcard");
-                case 0x09: p.correlation_data = v; return true;
-                case 0x03: p.content_type = v; return true;
-                case 0x0B: {
-                    std::uint32_t id_value = 0;
-                    std::size_t length = 0;
-                    (void)wire::decode_varint(v, id_value, length);
-                    if (id_value == 0) {
-                        return fail(error, reason::protocol_error, "subscription identifier 0");
+                    case 0x01:
+                        p.payload_format = u8_of(v);
+                        return *p.payload_format <= 1 ||
+                               fail(error, reason::protocol_error, "payload format not 0 or 1");
+                    case 0x02:
+                        p.message_expiry = wire::load_u32(v);
+                        return true;
+                    case 0x23:
+                        has_alias = true;
+                        p.topic_alias = wire::load_u16(v);
+                        return p.topic_alias != 0 ||
+                               fail(error, reason::topic_alias_invalid, "topic alias 0");
+                    case 0x08:
+                        p.response_topic = v;
+                        return !has_wildcard(v) ||
+                               fail(error, reason::protocol_error, "response topic has a wildcard");
+                    case 0x09:
+                        p.correlation_data = v;
+                        return true;
+                    case 0x03:
+                        p.content_type = v;
+                        return true;
+                    case 0x0B: {
+                        std::uint32_t id_value = 0;
+                        std::size_t length = 0;
+                        (void)wire::decode_varint(v, id_value, length);
+                        if (id_value == 0) {
+                            return fail(error, reason::protocol_error, "subscription identifier 0");
+                        }
+                        // The first identifier; further ones stay in the block.
+                        if (p.subscription_identifier == 0) {
+                            p.subscription_identifier = id_value;
+                        }
+                        return true;
                     }
-                    // The first identifier; further ones stay in the block.
-                    if (p.subscription_identifier == 0) {
-                        p.subscription_identifier = id_value;
-                    }
-                    return true;
-                }
-                default: return true;
+                    default:
+                        return true;
                 }
             });
         if (!ok) {
@@ -340,7 +373,7 @@ bool decode_suback(Reader r, Version version, bool unsuback, SubackView& s, Deco
     if (s.reason_codes.empty()) {
         return fail(error, reason::protocol_error, "SUBACK/UNSUBACK without reason codes");
     }
-    const CodeSet& codes = unsuback ? unsuback_codes
+    const CodeSet& codes = unsuback                 ? unsuback_codes
                            : version == Version::v5 ? suback_codes
                                                     : suback_311_codes;
     for (char c : s.reason_codes) {
@@ -372,10 +405,17 @@ bool decode_disconnect(Reader r, Version version, DisconnectView& d, DecodeError
     return walk_properties(block, disconnect_properties, d.user_properties, error,
                            [&](std::uint8_t id, std::string_view v, std::string_view) {
                                switch (id) {
-                               case 0x11: d.session_expiry = wire::load_u32(v); break;
-                               case 0x1F: d.reason_string = v; break;
-                               case 0x1C: d.server_reference = v; break;
-                               default: break;
+                                   case 0x11:
+                                       d.session_expiry = wire::load_u32(v);
+                                       break;
+                                   case 0x1F:
+                                       d.reason_string = v;
+                                       break;
+                                   case 0x1C:
+                                       d.server_reference = v;
+                                       break;
+                                   default:
+                                       break;
                                }
                                return true;
                            });
@@ -402,10 +442,17 @@ bool decode_auth(Reader r, AuthView& a, DecodeError& error) {
     return walk_properties(block, auth_properties, a.user_properties, error,
                            [&](std::uint8_t id, std::string_view v, std::string_view) {
                                switch (id) {
-                               case 0x15: a.authentication_method = v; break;
-                               case 0x16: a.authentication_data = v; break;
-                               case 0x1F: a.reason_string = v; break;
-                               default: break;
+                                   case 0x15:
+                                       a.authentication_method = v;
+                                       break;
+                                   case 0x16:
+                                       a.authentication_data = v;
+                                       break;
+                                   case 0x1F:
+                                       a.reason_string = v;
+                                       break;
+                                   default:
+                                       break;
                                }
                                return true;
                            });
@@ -416,39 +463,39 @@ bool check_first_byte(std::uint8_t byte, Version version, DecodeError& error) no
     const unsigned type = byte >> 4;
     const unsigned flags = byte & 0x0Fu;
     switch (static_cast<PacketType>(type)) {
-    case PacketType::publish:
-        if (((flags >> 1) & 3u) == 3u) {
-            return fail(error, reason::malformed_packet, "PUBLISH QoS 3");
-        }
-        if ((flags & 8u) != 0 && ((flags >> 1) & 3u) == 0) {
-            return fail(error, reason::malformed_packet, "PUBLISH DUP set at QoS 0");
-        }
-        return true;
-    case PacketType::auth:
-        if (version == Version::v311) {
-            return fail(error, reason::protocol_error, "AUTH on MQTT 3.1.1");
-        }
-        [[fallthrough]];
-    case PacketType::connack:
-    case PacketType::puback:
-    case PacketType::suback:
-    case PacketType::unsuback:
-    case PacketType::pingresp:
-    case PacketType::disconnect:
-        if (flags != 0) {
-            return fail(error, reason::malformed_packet, "fixed header reserved flags set");
-        }
-        return true;
-    case PacketType::connect:
-    case PacketType::subscribe:
-    case PacketType::unsubscribe:
-    case PacketType::pingreq:
-    case PacketType::pubrec:
-    case PacketType::pubrel:
-    case PacketType::pubcomp:
-        // PUBREC, PUBREL and PUBCOMP belong to QoS 2 exchanges, which this client never starts
-        // and never acknowledges.
-        return fail(error, reason::protocol_error, "packet type a client does not receive");
+        case PacketType::publish:
+            if (((flags >> 1) & 3u) == 3u) {
+                return fail(error, reason::malformed_packet, "PUBLISH QoS 3");
+            }
+            if ((flags & 8u) != 0 && ((flags >> 1) & 3u) == 0) {
+                return fail(error, reason::malformed_packet, "PUBLISH DUP set at QoS 0");
+            }
+            return true;
+        case PacketType::auth:
+            if (version == Version::v311) {
+                return fail(error, reason::protocol_error, "AUTH on MQTT 3.1.1");
+            }
+            [[fallthrough]];
+        case PacketType::connack:
+        case PacketType::puback:
+        case PacketType::suback:
+        case PacketType::unsuback:
+        case PacketType::pingresp:
+        case PacketType::disconnect:
+            if (flags != 0) {
+                return fail(error, reason::malformed_packet, "fixed header reserved flags set");
+            }
+            return true;
+        case PacketType::connect:
+        case PacketType::subscribe:
+        case PacketType::unsubscribe:
+        case PacketType::pingreq:
+        case PacketType::pubrec:
+        case PacketType::pubrel:
+        case PacketType::pubcomp:
+            // PUBREC, PUBREL and PUBCOMP belong to QoS 2 exchanges, which this client never starts
+            // and never acknowledges.
+            return fail(error, reason::protocol_error, "packet type a client does not receive");
     }
     return fail(error, reason::malformed_packet, "reserved packet type 0");
 }
@@ -467,13 +514,13 @@ DecodeStatus Decoder::next(std::string_view bytes, Packet& out, DecodeError& err
     std::uint32_t remaining = 0;
     std::size_t length_bytes = 0;
     switch (wire::decode_varint(bytes.substr(1), remaining, length_bytes)) {
-    case wire::VarintStatus::incomplete:
-        return DecodeStatus::need_more;
-    case wire::VarintStatus::malformed:
-        error = DecodeError{reason::malformed_packet, "remaining length malformed"};
-        return DecodeStatus::error;
-    case wire::VarintStatus::ok:
-        break;
+        case wire::VarintStatus::incomplete:
+            return DecodeStatus::need_more;
+        case wire::VarintStatus::malformed:
+            error = DecodeError{reason::malformed_packet, "remaining length malformed"};
+            return DecodeStatus::error;
+        case wire::VarintStatus::ok:
+            break;
     }
     const std::size_t total = 1 + length_bytes + remaining;
     // Checked before the body arrives, so an oversized packet is never buffered.
@@ -490,37 +537,37 @@ DecodeStatus Decoder::next(std::string_view bytes, Packet& out, DecodeError& err
     out.size = total;
     bool ok = true;
     switch (out.type) {
-    case PacketType::connack:
-        out.connack = ConnackView{};
-        ok = decode_connack(body, version_, out.connack, error);
-        break;
-    case PacketType::publish:
-        out.publish = PublishView{};
-        ok = decode_publish(body, version_, first & 0x0Fu, out.publish, aliases_, error);
-        break;
-    case PacketType::puback:
-        out.ack = AckView{};
-        ok = decode_puback(body, version_, out.ack, error);
-        break;
-    case PacketType::suback:
-    case PacketType::unsuback:
-        out.suback = SubackView{};
-        ok = decode_suback(body, version_, out.type == PacketType::unsuback, out.suback, error);
-        break;
-    case PacketType::pingresp:
-        ok = body.empty() || fail(error, reason::malformed_packet, "PINGRESP not empty");
-        break;
-    case PacketType::disconnect:
-        out.disconnect = DisconnectView{};
-        ok = decode_disconnect(body, version_, out.disconnect, error);
-        break;
-    case PacketType::auth:
-        out.auth = AuthView{};
-        ok = decode_auth(body, out.auth, error);
-        break;
-    default:
-        ok = fail(error, reason::protocol_error, "packet type a client does not receive");
-        break;
+        case PacketType::connack:
+            out.connack = ConnackView{};
+            ok = decode_connack(body, version_, out.connack, error);
+            break;
+        case PacketType::publish:
+            out.publish = PublishView{};
+            ok = decode_publish(body, version_, first & 0x0Fu, out.publish, aliases_, error);
+            break;
+        case PacketType::puback:
+            out.ack = AckView{};
+            ok = decode_puback(body, version_, out.ack, error);
+            break;
+        case PacketType::suback:
+        case PacketType::unsuback:
+            out.suback = SubackView{};
+            ok = decode_suback(body, version_, out.type == PacketType::unsuback, out.suback, error);
+            break;
+        case PacketType::pingresp:
+            ok = body.empty() || fail(error, reason::malformed_packet, "PINGRESP not empty");
+            break;
+        case PacketType::disconnect:
+            out.disconnect = DisconnectView{};
+            ok = decode_disconnect(body, version_, out.disconnect, error);
+            break;
+        case PacketType::auth:
+            out.auth = AuthView{};
+            ok = decode_auth(body, out.auth, error);
+            break;
+        default:
+            ok = fail(error, reason::protocol_error, "packet type a client does not receive");
+            break;
     }
     return ok ? DecodeStatus::packet : DecodeStatus::error;
 }

@@ -17,7 +17,9 @@ struct CountingSink {
     void put_u16(std::uint16_t) noexcept { n += 2; }
     void put_u32(std::uint32_t) noexcept { n += 4; }
     void put_varint(std::uint32_t v) noexcept { n += wire::varint_size(v); }
-    void put_string(std::string_view s) noexcept { n += 2 + std::min<std::size_t>(s.size(), 65535); }
+    void put_string(std::string_view s) noexcept {
+        n += 2 + std::min<std::size_t>(s.size(), 65535);
+    }
     void append(std::string_view s) noexcept { n += s.size(); }
 };
 
@@ -236,8 +238,7 @@ void encode_connect(WriteBuffer& out, const ConnectOptions& connect) {
 }
 
 void encode_publish(WriteBuffer& out, Version version, const PublishOptions& publish) {
-    packet(out, publish_first_byte(publish),
-           [&](auto& s) { publish_body(s, version, publish); });
+    packet(out, publish_first_byte(publish), [&](auto& s) { publish_body(s, version, publish); });
 }
 
 void encode_puback(WriteBuffer& out, Version version, std::uint16_t packet_id,

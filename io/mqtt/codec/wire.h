@@ -175,22 +175,42 @@ enum class PropertyType : std::uint8_t { invalid, byte, u16, u32, varint, utf8, 
 
 constexpr PropertyType property_type(std::uint8_t id) noexcept {
     switch (id) {
-    case 0x01: case 0x17: case 0x19: case 0x24: case 0x25: case 0x28: case 0x29: case 0x2A:
-        return PropertyType::byte;
-    case 0x13: case 0x21: case 0x22: case 0x23:
-        return PropertyType::u16;
-    case 0x02: case 0x11: case 0x18: case 0x27:
-        return PropertyType::u32;
-    case 0x0B:
-        return PropertyType::varint;
-    case 0x03: case 0x08: case 0x12: case 0x15: case 0x1A: case 0x1C: case 0x1F:
-        return PropertyType::utf8;
-    case 0x09: case 0x16:
-        return PropertyType::binary;
-    case 0x26:
-        return PropertyType::pair;
-    default:
-        return PropertyType::invalid;
+        case 0x01:
+        case 0x17:
+        case 0x19:
+        case 0x24:
+        case 0x25:
+        case 0x28:
+        case 0x29:
+        case 0x2A:
+            return PropertyType::byte;
+        case 0x13:
+        case 0x21:
+        case 0x22:
+        case 0x23:
+            return PropertyType::u16;
+        case 0x02:
+        case 0x11:
+        case 0x18:
+        case 0x27:
+            return PropertyType::u32;
+        case 0x0B:
+            return PropertyType::varint;
+        case 0x03:
+        case 0x08:
+        case 0x12:
+        case 0x15:
+        case 0x1A:
+        case 0x1C:
+        case 0x1F:
+            return PropertyType::utf8;
+        case 0x09:
+        case 0x16:
+            return PropertyType::binary;
+        case 0x26:
+            return PropertyType::pair;
+        default:
+            return PropertyType::invalid;
     }
 }
 
@@ -206,28 +226,28 @@ inline bool read_property(Reader& r, std::uint8_t& id, std::string_view& first,
     }
     second = {};
     switch (property_type(id)) {
-    case PropertyType::byte:
-        return r.bytes(1, first);
-    case PropertyType::u16:
-        return r.bytes(2, first);
-    case PropertyType::u32:
-        return r.bytes(4, first);
-    case PropertyType::varint: {
-        std::uint32_t v = 0;
-        const std::string_view before = r.rest();
-        if (!r.varint(v)) {
-            return false;
+        case PropertyType::byte:
+            return r.bytes(1, first);
+        case PropertyType::u16:
+            return r.bytes(2, first);
+        case PropertyType::u32:
+            return r.bytes(4, first);
+        case PropertyType::varint: {
+            std::uint32_t v = 0;
+            const std::string_view before = r.rest();
+            if (!r.varint(v)) {
+                return false;
+            }
+            first = before.substr(0, before.size() - r.remaining());
+            return true;
         }
-        first = before.substr(0, before.size() - r.remaining());
-        return true;
-    }
-    case PropertyType::utf8:
-    case PropertyType::binary:
-        return r.prefixed(first);
-    case PropertyType::pair:
-        return r.prefixed(first) && r.prefixed(second);
-    case PropertyType::invalid:
-        break;
+        case PropertyType::utf8:
+        case PropertyType::binary:
+            return r.prefixed(first);
+        case PropertyType::pair:
+            return r.prefixed(first) && r.prefixed(second);
+        case PropertyType::invalid:
+            break;
     }
     return false;
 }

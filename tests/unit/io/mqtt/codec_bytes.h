@@ -18,7 +18,9 @@ inline std::string raw(std::initializer_list<int> bytes) {
     return out;
 }
 
-inline std::string u16(std::uint16_t v) { return raw({v >> 8, v & 0xFF}); }
+inline std::string u16(std::uint16_t v) {
+    return raw({v >> 8, v & 0xFF});
+}
 
 inline std::string u32(std::uint32_t v) {
     return raw({static_cast<int>(v >> 24), static_cast<int>((v >> 16) & 0xFF),
@@ -56,10 +58,18 @@ inline std::string packet(int first, std::string_view body) {
 /// operator new calls so far, in executables that link codec_allocations.cpp.
 std::size_t allocation_count() noexcept;
 
-inline std::string prop_u8(int id, int v) { return raw({id, v}); }
-inline std::string prop_u16(int id, std::uint16_t v) { return raw({id}) + u16(v); }
-inline std::string prop_u32(int id, std::uint32_t v) { return raw({id}) + u32(v); }
-inline std::string prop_str(int id, std::string_view s) { return raw({id}) + str(s); }
+inline std::string prop_u8(int id, int v) {
+    return raw({id, v});
+}
+inline std::string prop_u16(int id, std::uint16_t v) {
+    return raw({id}) + u16(v);
+}
+inline std::string prop_u32(int id, std::uint32_t v) {
+    return raw({id}) + u32(v);
+}
+inline std::string prop_str(int id, std::string_view s) {
+    return raw({id}) + str(s);
+}
 inline std::string user_prop(std::string_view k, std::string_view v) {
     return raw({0x26}) + str(k) + str(v);
 }

@@ -193,8 +193,8 @@ std::vector<std::pair<Version, std::string>> valid_packets() {
                                               prop_str(0x12, "id")))},
         {v4, packet(0x32, str("a/b") + u16(1) + "payload")},
         {v5, packet(0x32, str("a/b") + u16(1) +
-                              props(prop_u16(0x23, 1) + prop_str(0x03, "json") +
-                                    raw({0x0B}) + varint(200)) +
+                              props(prop_u16(0x23, 1) + prop_str(0x03, "json") + raw({0x0B}) +
+                                    varint(200)) +
                               std::string(200, 'p'))},
         {v4, raw({0x40, 2, 0, 1})},
         {v5, packet(0x40, u16(1) + raw({0x10}) + props(prop_str(0x1F, "r")))},

@@ -18,7 +18,9 @@ namespace {
 
 using namespace testing;
 
-std::string bytes_of(const WriteBuffer& out) { return std::string(out.pending()); }
+std::string bytes_of(const WriteBuffer& out) {
+    return std::string(out.pending());
+}
 
 /// Decodes exactly one packet that takes all of `bytes`.
 Packet decode_one(Decoder& decoder, std::string_view bytes) {
@@ -80,8 +82,8 @@ TEST(MqttEncoder, Connect311Minimal) {
     c.client_id = "id";
     c.keep_alive = 60;
     encode_connect(out, c);
-    EXPECT_EQ(bytes_of(out), raw({0x10, 14, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60, 0, 2,
-                                  'i', 'd'}));
+    EXPECT_EQ(bytes_of(out),
+              raw({0x10, 14, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60, 0, 2, 'i', 'd'}));
 }
 
 TEST(MqttEncoder, Connect311WillUsernamePasswordNoCleanSession) {
@@ -110,8 +112,8 @@ TEST(MqttEncoder, Connect5MinimalHasAnEmptyPropertyBlock) {
     c.client_id = "id";
     c.keep_alive = 60;
     encode_connect(out, c);
-    EXPECT_EQ(bytes_of(out), raw({0x10, 15, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x02, 0, 60, 0, 0, 2,
-                                  'i', 'd'}));
+    EXPECT_EQ(bytes_of(out),
+              raw({0x10, 15, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x02, 0, 60, 0, 0, 2, 'i', 'd'}));
 }
 
 TEST(MqttEncoder, Connect5EveryProperty) {
@@ -131,8 +133,8 @@ TEST(MqttEncoder, Connect5EveryProperty) {
     c.user_properties = user;
     encode_connect(out, c);
     const std::string properties = prop_u32(0x11, 3600) + prop_u16(0x21, 100) +
-                                   prop_u32(0x27, 65536) + prop_u16(0x22, 10) +
-                                   prop_u8(0x17, 0) + user_prop("a", "1") + user_prop("b", "2") +
+                                   prop_u32(0x27, 65536) + prop_u16(0x22, 10) + prop_u8(0x17, 0) +
+                                   user_prop("a", "1") + user_prop("b", "2") +
                                    prop_str(0x15, "SCRAM") + prop_str(0x16, "xyz");
     const std::string body =
         raw({0, 4, 'M', 'Q', 'T', 'T', 5, 0x02, 0, 30}) + props(properties) + str("dev");
@@ -213,8 +215,8 @@ TEST(MqttEncoder, Publish5EveryProperty) {
 }
 
 TEST(MqttEncoder, PublishSizeMatchesAcrossRemainingLengthBoundaries) {
-    for (std::size_t payload_size : {0u, 100u, 120u, 121u, 122u, 127u, 16'370u, 16'400u,
-                                     2'097'200u}) {
+    for (std::size_t payload_size :
+         {0u, 100u, 120u, 121u, 122u, 127u, 16'370u, 16'400u, 2'097'200u}) {
         const std::string payload(payload_size, 'p');
         for (Version version : {Version::v311, Version::v5}) {
             PublishOptions p;
@@ -251,8 +253,7 @@ TEST(MqttEncoder, Subscribe5OptionsAndIdentifier) {
     };
     encode_subscribe(out, Version::v5, 10, subs, 200);
     const std::string body = u16(10) + props(raw({0x0B}) + varint(200)) + str("a/+") +
-                             raw({0x01 | 0x04 | 0x08 | 0x20}) + str("$share/g/b/#") +
-                             raw({0x10});
+                             raw({0x01 | 0x04 | 0x08 | 0x20}) + str("$share/g/b/#") + raw({0x10});
     EXPECT_EQ(bytes_of(out), packet(0x82, body));
 }
 
@@ -302,8 +303,8 @@ TEST(MqttEncoder, Auth) {
     EXPECT_EQ(bytes_of(out), raw({0xF0, 0}));
     out.clear();
     encode_auth(out, reason::continue_authentication, "SCRAM", "abc");
-    EXPECT_EQ(bytes_of(out), packet(0xF0, raw({0x18}) + props(prop_str(0x15, "SCRAM") +
-                                                              prop_str(0x16, "abc"))));
+    EXPECT_EQ(bytes_of(out),
+              packet(0xF0, raw({0x18}) + props(prop_str(0x15, "SCRAM") + prop_str(0x16, "abc"))));
     out.clear();
     encode_auth(out, reason::reauthenticate, "M", "");
     EXPECT_EQ(bytes_of(out), packet(0xF0, raw({0x19}) + props(prop_str(0x15, "M"))));
@@ -568,7 +569,7 @@ TEST(MqttDecoder, Puback311And5) {
     p = decode_one(v5, raw({0x40, 3, 0, 7, 0x10}));
     EXPECT_EQ(p.ack.reason, reason::no_matching_subscribers);
     p = decode_one(v5, packet(0x40, u16(8) + raw({0x97}) +
-                                         props(prop_str(0x1F, "slow down") + user_prop("k", "v"))));
+                                        props(prop_str(0x1F, "slow down") + user_prop("k", "v"))));
     EXPECT_EQ(p.ack.packet_id, 8);
     EXPECT_EQ(p.ack.reason, reason::quota_exceeded);
     EXPECT_EQ(p.ack.reason_string, "slow down");
@@ -588,8 +589,8 @@ TEST(MqttDecoder, Suback311And5) {
     EXPECT_EQ(p.suback.reason_codes, raw({0x01, 0x80}));
 
     Decoder v5;
-    p = decode_one(v5, packet(0x90, u16(4) + props(prop_str(0x1F, "partial")) +
-                                         raw({0x00, 0x02, 0xA2})));
+    p = decode_one(
+        v5, packet(0x90, u16(4) + props(prop_str(0x1F, "partial")) + raw({0x00, 0x02, 0xA2})));
     EXPECT_EQ(p.suback.packet_id, 4);
     EXPECT_EQ(p.suback.reason_string, "partial");
     EXPECT_EQ(p.suback.reason_codes, raw({0x00, 0x02, 0xA2}));
@@ -625,10 +626,9 @@ TEST(MqttDecoder, Disconnect) {
     EXPECT_EQ(p.disconnect.reason, 0);
     p = decode_one(v5, raw({0xE0, 1, 0x8E}));
     EXPECT_EQ(p.disconnect.reason, reason::session_taken_over);
-    p = decode_one(v5, packet(0xE0, raw({0x9C}) + props(prop_u32(0x11, 5) +
-                                                        prop_str(0x1F, "move") +
-                                                        prop_str(0x1C, "b2:1883") +
-                                                        user_prop("x", "y"))));
+    p = decode_one(
+        v5, packet(0xE0, raw({0x9C}) + props(prop_u32(0x11, 5) + prop_str(0x1F, "move") +
+                                             prop_str(0x1C, "b2:1883") + user_prop("x", "y"))));
     EXPECT_EQ(p.disconnect.reason, 0x9C);
     EXPECT_EQ(p.disconnect.session_expiry, 5u);
     EXPECT_EQ(p.disconnect.reason_string, "move");
@@ -641,10 +641,10 @@ TEST(MqttDecoder, Auth) {
     Packet p = decode_one(decoder, raw({0xF0, 0}));
     EXPECT_EQ(p.type, PacketType::auth);
     EXPECT_EQ(p.auth.reason, 0);
-    p = decode_one(decoder, packet(0xF0, raw({0x18}) + props(prop_str(0x15, "SCRAM") +
-                                                             prop_str(0x16, "challenge") +
-                                                             prop_str(0x1F, "more") +
-                                                             user_prop("k", "v"))));
+    p = decode_one(
+        decoder,
+        packet(0xF0, raw({0x18}) + props(prop_str(0x15, "SCRAM") + prop_str(0x16, "challenge") +
+                                         prop_str(0x1F, "more") + user_prop("k", "v"))));
     EXPECT_EQ(p.auth.reason, reason::continue_authentication);
     EXPECT_EQ(p.auth.authentication_method, "SCRAM");
     EXPECT_EQ(p.auth.authentication_data, "challenge");
@@ -654,8 +654,8 @@ TEST(MqttDecoder, Auth) {
 
 TEST(MqttDecoder, SeveralPacketsInOneBuffer) {
     Decoder decoder;
-    const std::string stream = raw({0xD0, 0}) + packet(0x30, str("t") + props("") + "abc") +
-                               raw({0x40, 2, 0, 1});
+    const std::string stream =
+        raw({0xD0, 0}) + packet(0x30, str("t") + props("") + "abc") + raw({0x40, 2, 0, 1});
     std::string_view rest = stream;
     std::vector<PacketType> types;
     Packet p;
@@ -665,9 +665,8 @@ TEST(MqttDecoder, SeveralPacketsInOneBuffer) {
         rest.remove_prefix(p.size);
     }
     EXPECT_TRUE(rest.empty());
-    EXPECT_EQ(types,
-              (std::vector<PacketType>{PacketType::pingresp, PacketType::publish,
-                                       PacketType::puback}));
+    EXPECT_EQ(types, (std::vector<PacketType>{PacketType::pingresp, PacketType::publish,
+                                              PacketType::puback}));
 }
 
 TEST(MqttDecoder, NeedReportsTheWholePacketOnceTheHeaderIsComplete) {
