@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace edgeflow::mqtt::wire {
@@ -126,6 +127,22 @@ inline bool valid_utf8(std::string_view s) noexcept {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     const auto* end = p + s.size();
     while (p < end) {
+        // Topics are mostly ASCII: eight bytes at a time while none has the high bit or is 0.
+        constexpr std::uint64_t ones = 0x0101010101010101u;
+        constexpr std::uint64_t highs = 0x8080808080808080u;
+        while (end - p >= 8) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, p, 8);
+            // (w - ones) & ~w has a byte's high bit set where that byte is 0 (when none of the
+            // bytes has its own high bit, which the second test rules out).
+            if ((w & highs) != 0 || ((w - ones) & ~w & highs) != 0) {
+                break;
+            }
+            p += 8;
+        }
+        if (p == end) {
+            break;
+        }
         const unsigned c = *p;
         if (c < 0x80u) {
             if (c == 0) {

@@ -98,6 +98,12 @@ std::vector<Broken> broken_packets() {
         {"response topic with wildcard", v5, publish5(prop_str(0x08, "a/+")), protocol},
         // UTF-8
         {"topic with U+0000", v5, publish5("", raw({'a', 0x00})), malformed},
+        {"long ASCII topic with U+0000", v5,
+         publish5("", raw({'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 0x00, 'k'})), malformed},
+        {"long ASCII topic with U+0000 in the first eight", v5,
+         publish5("", raw({'a', 'b', 'c', 0x00, 'e', 'f', 'g', 'h', 'i'})), malformed},
+        {"long ASCII topic with a bad byte after eight", v5,
+         publish5("", "abcdefghijklmnop" + raw({0xFF})), malformed},
         {"topic with a surrogate", v5, publish5("", raw({0xED, 0xA0, 0x80})), malformed},
         {"topic overlong", v4, packet(0x30, str(raw({0xC0, 0xAF}))), malformed},
         {"topic overlong 3 bytes", v5, publish5("", raw({0xE0, 0x80, 0xAF})), malformed},
