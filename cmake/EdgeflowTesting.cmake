@@ -1,10 +1,11 @@
 include(GoogleTest)
 
 # edgeflow_add_test(name SOURCES a.cpp ... [LIBS lib ...] LABELS unit|golden|integration
-#                   [TIMEOUT seconds])
-# One GoogleTest executable; every TEST in it becomes a ctest test carrying the labels.
+#                   [TIMEOUT seconds] [PREFIX text])
+# One GoogleTest executable; every TEST in it becomes a ctest test carrying the labels, its
+# name preceded by PREFIX when given (so `ctest -R <prefix>` selects one executable's tests).
 function(edgeflow_add_test name)
-    cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+    cmake_parse_arguments(ARG "" "TIMEOUT;PREFIX" "SOURCES;LIBS;LABELS" ${ARGN})
     if(NOT ARG_TIMEOUT)
         set(ARG_TIMEOUT 60)
     endif()
@@ -17,6 +18,7 @@ function(edgeflow_add_test name)
         EDGEFLOW_MOSQUITTO="${MOSQUITTO_EXECUTABLE}")
     add_dependencies(${name} edgeflow)
     gtest_discover_tests(${name}
+        TEST_PREFIX "${ARG_PREFIX}"
         PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
         DISCOVERY_TIMEOUT 30)
 endfunction()

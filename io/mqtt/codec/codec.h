@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -342,16 +343,16 @@ public:
     Use use(std::string_view topic);
 
 private:
-    struct Hash {
+    /// Hashes std::string and std::string_view alike, so use() looks up without a copy.
+    struct TopicHash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept {
             return std::hash<std::string_view>{}(s);
         }
     };
     std::uint16_t maximum_ = 0;
-    /// topic -> alias; a hash map, as a broker may allow thousands of aliases. Looked up with
-    /// the topic's view, so a known topic costs no allocation.
-    std::unordered_map<std::string, std::uint16_t, Hash, std::equal_to<>> aliases_;
+    // topic -> alias; a hash map, as a broker may allow thousands of aliases
+    std::unordered_map<std::string, std::uint16_t, TopicHash, std::equal_to<>> aliases_;
 };
 
 namespace detail {

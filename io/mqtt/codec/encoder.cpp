@@ -1,309 +1,294 @@
+// The encode_* functions and WriteBuffer. Each packet body is written by one template run
+// twice: once with a counting sink for the lengths MQTT puts in front (remaining length,
+// property length), once into the WriteBuffer, so sizes and bytes cannot disagree.
+#include <algorithm>
 #include <cstring>
 
 #include "io/mqtt/codec/codec.h"
-#include "io/mqtt/codec/properties.h"
+#include "io/mqtt/codec/wire.h"
 
 namespace edgeflow::mqtt {
 namespace {
 
-namespace prop = properties;
-
-constexpr std::size_t varint_size(std::uint32_t v) noexcept {
-    return v < 128 ? 1 : v < 16'384 ? 2 : v < 2'097'152 ? 3 : 4;
-}
-
-constexpr std::size_t string_size(std::string_view s) noexcept {
-    return 2 + s.size();
-}
-
-std::size_t user_properties_size(std::span<const UserPropertyView> list) noexcept {
+/// Counts the bytes the WriteBuffer calls would append.
+struct CountingSink {
     std::size_t n = 0;
-    for (const auto& p : list) {
-        n += 1 + string_size(p.key) + string_size(p.value);
+    void put_u8(std::uint8_t) noexcept { n += 1; }
+    void put_u16(std::uint16_t) noexcept { n += 2; }
+    void put_u32(std::uint32_t) noexcept { n += 4; }
+    void put_varint(std::uint32_t v) noexcept { n += wire::varint_size(v); }
+    void put_string(std::string_view s) noexcept {
+        n += 2 + std::min<std::size_t>(s.size(), 65535);
     }
-    return n;
+    void append(std::string_view s) noexcept { n += s.size(); }
+};
+
+template <typename Write>
+std::size_t counted(Write&& write) {
+    CountingSink sink;
+    write(sink);
+    return sink.n;
 }
 
-void put_user_properties(WriteBuffer& out, std::span<const UserPropertyView> list) {
-    for (const auto& p : list) {
-        out.put_u8(prop::user_property);
-        out.put_string(p.key);
-        out.put_string(p.value);
+template <typename Sink>
+void user_property_list(Sink& s, std::span<const UserPropertyView> properties) {
+    for (const auto& p : properties) {
+        s.put_u8(0x26);
+        s.put_string(p.key);
+        s.put_string(p.value);
     }
 }
 
-std::size_t publish_properties_size(const PublishOptions& p) noexcept {
-    std::size_t n = 0;
-    n += p.topic_alias != 0 ? 3 : 0;
-    n += p.payload_format ? 2 : 0;
-    n += p.message_expiry ? 5 : 0;
-    n += p.content_type.empty() ? 0 : 1 + string_size(p.content_type);
-    n += p.response_topic.empty() ? 0 : 1 + string_size(p.response_topic);
-    n += p.correlation_data.empty() ? 0 : 1 + string_size(p.correlation_data);
-    n += user_properties_size(p.user_properties);
-    return n;
+/// Fixed header, then a body of known length written by `body(sink)`.
+template <typename Body>
+void packet(WriteBuffer& out, std::uint8_t first, Body&& body) {
+    const std::size_t length = counted(body);
+    out.put_u8(first);
+    out.put_varint(static_cast<std::uint32_t>(length));
+    body(out);
 }
 
-std::size_t publish_remaining(Version version, const PublishOptions& p,
-                              std::size_t& properties) noexcept {
-    std::size_t n = string_size(p.topic) + (p.qos > 0 ? 2 : 0) + p.payload.size();
-    properties = 0;
+/// Property length, then the properties written by `properties(sink)`.
+template <typename Sink, typename Properties>
+void property_block(Sink& s, Properties&& properties) {
+    s.put_varint(static_cast<std::uint32_t>(counted(properties)));
+    properties(s);
+}
+
+template <typename Sink>
+void publish_properties(Sink& s, const PublishOptions& p) {
+    if (p.payload_format) {
+        s.put_u8(0x01);
+        s.put_u8(*p.payload_format);
+    }
+    if (p.message_expiry) {
+        s.put_u8(0x02);
+        s.put_u32(*p.message_expiry);
+    }
+    if (p.topic_alias != 0) {
+        s.put_u8(0x23);
+        s.put_u16(p.topic_alias);
+    }
+    if (!p.response_topic.empty()) {
+        s.put_u8(0x08);
+        s.put_string(p.response_topic);
+    }
+    if (!p.correlation_data.empty()) {
+        s.put_u8(0x09);
+        s.put_string(p.correlation_data);
+    }
+    if (!p.content_type.empty()) {
+        s.put_u8(0x03);
+        s.put_string(p.content_type);
+    }
+    user_property_list(s, p.user_properties);
+}
+
+template <typename Sink>
+void publish_body(Sink& s, Version version, const PublishOptions& p) {
+    s.put_string(p.topic);
+    if (p.qos > 0) {
+        s.put_u16(p.packet_id);
+    }
     if (version == Version::v5) {
-        properties = publish_properties_size(p);
-        n += varint_size(static_cast<std::uint32_t>(properties)) + properties;
+        property_block(s, [&](auto& sink) { publish_properties(sink, p); });
     }
-    return n;
+    s.append(p.payload);
+}
+
+std::uint8_t publish_first_byte(const PublishOptions& p) noexcept {
+    return static_cast<std::uint8_t>(0x30u | (p.dup ? 8u : 0u) | ((p.qos & 3u) << 1) |
+                                     (p.retain ? 1u : 0u));
+}
+
+template <typename Sink>
+void connect_properties(Sink& s, const ConnectOptions& c) {
+    // Each property is sent only when it differs from the value a broker assumes without it.
+    if (c.session_expiry != 0) {
+        s.put_u8(0x11);
+        s.put_u32(c.session_expiry);
+    }
+    if (c.receive_maximum != 65535) {
+        s.put_u8(0x21);
+        s.put_u16(c.receive_maximum);
+    }
+    if (c.maximum_packet_size != 0) {
+        s.put_u8(0x27);
+        s.put_u32(c.maximum_packet_size);
+    }
+    if (c.topic_alias_maximum != 0) {
+        s.put_u8(0x22);
+        s.put_u16(c.topic_alias_maximum);
+    }
+    if (!c.request_problem_information) {
+        s.put_u8(0x17);
+        s.put_u8(0);
+    }
+    user_property_list(s, c.user_properties);
+    if (!c.authentication_method.empty()) {
+        s.put_u8(0x15);
+        s.put_string(c.authentication_method);
+        if (!c.authentication_data.empty()) {
+            s.put_u8(0x16);
+            s.put_string(c.authentication_data);
+        }
+    }
+}
+
+template <typename Sink>
+void connect_body(Sink& s, const ConnectOptions& c) {
+    const bool will = !c.will_topic.empty();
+    std::uint8_t flags = 0;
+    if (!c.username.empty()) {
+        flags |= 0x80u;
+    }
+    if (c.password) {
+        flags |= 0x40u;
+    }
+    if (will) {
+        flags |= static_cast<std::uint8_t>(0x04u | ((c.will_qos & 3u) << 3) |
+                                           (c.will_retain ? 0x20u : 0u));
+    }
+    if (c.clean_start) {
+        flags |= 0x02u;
+    }
+    s.put_string("MQTT");
+    s.put_u8(static_cast<std::uint8_t>(c.version));
+    s.put_u8(flags);
+    s.put_u16(c.keep_alive);
+    const bool v5 = c.version == Version::v5;
+    if (v5) {
+        property_block(s, [&](auto& sink) { connect_properties(sink, c); });
+    }
+    s.put_string(c.client_id);
+    if (will) {
+        if (v5) {
+            s.put_varint(0);  // no will properties
+        }
+        s.put_string(c.will_topic);
+        s.put_string(c.will_payload);
+    }
+    if (!c.username.empty()) {
+        s.put_string(c.username);
+    }
+    if (c.password) {
+        s.put_string(*c.password);
+    }
 }
 
 }  // namespace
 
 void WriteBuffer::put_u16(std::uint16_t v) {
-    const char b[2] = {static_cast<char>(v >> 8), static_cast<char>(v & 0xFF)};
+    const char b[2] = {static_cast<char>(v >> 8), static_cast<char>(v & 0xFFu)};
     append(b, 2);
 }
 
 void WriteBuffer::put_u32(std::uint32_t v) {
-    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>((v >> 16) & 0xFF),
-                       static_cast<char>((v >> 8) & 0xFF), static_cast<char>(v & 0xFF)};
+    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>((v >> 16) & 0xFFu),
+                       static_cast<char>((v >> 8) & 0xFFu), static_cast<char>(v & 0xFFu)};
     append(b, 4);
 }
 
 void WriteBuffer::put_varint(std::uint32_t v) {
+    char b[4];
+    std::size_t n = 0;
     do {
-        auto byte = static_cast<std::uint8_t>(v & 0x7F);
+        auto byte = static_cast<std::uint8_t>(v & 0x7Fu);
         v >>= 7;
         if (v != 0) {
-            byte |= 0x80;
+            byte |= 0x80u;
         }
-        put_u8(byte);
-    } while (v != 0);
+        b[n++] = static_cast<char>(byte);
+    } while (v != 0 && n < 4);
+    append(b, n);
 }
 
 void WriteBuffer::put_string(std::string_view s) {
-    put_u16(static_cast<std::uint16_t>(s.size()));
-    append(s);
+    // A field longer than a two-byte length can say is cut at 65,535 bytes, so the framing of
+    // the packet stays intact; callers check lengths before they get here.
+    const std::size_t n = std::min<std::size_t>(s.size(), 65535);
+    put_u16(static_cast<std::uint16_t>(n));
+    append(s.data(), n);
 }
 
 void WriteBuffer::consume(std::size_t n) noexcept {
-    consumed_ += n;
-    if (consumed_ >= bytes_.size()) {
-        bytes_.clear();
+    consumed_ += std::min(n, size());
+    if (consumed_ == bytes_.size()) {
+        bytes_.clear();  // the common case: everything written, nothing to move
         consumed_ = 0;
-    } else if (consumed_ > 64 * 1024 && consumed_ * 2 > bytes_.size()) {
-        // A long partial write: move the tail down rather than let the front grow without end.
-        std::memmove(bytes_.data(), bytes_.data() + consumed_, bytes_.size() - consumed_);
-        bytes_.resize(bytes_.size() - consumed_);
+        return;
+    }
+    // Moving the tail costs its length; doing it only once the dead front is large and at
+    // least half the buffer keeps the cost per byte constant and the buffer bounded.
+    if (consumed_ >= 4096 && consumed_ * 2 >= bytes_.size()) {
+        const std::size_t tail = bytes_.size() - consumed_;
+        std::memmove(bytes_.data(), bytes_.data() + consumed_, tail);
+        bytes_.resize(tail);
         consumed_ = 0;
     }
 }
 
 std::size_t publish_size(Version version, const PublishOptions& publish) noexcept {
-    std::size_t properties = 0;
-    const std::size_t remaining = publish_remaining(version, publish, properties);
-    return 1 + varint_size(static_cast<std::uint32_t>(remaining)) + remaining;
+    const std::size_t body = counted([&](auto& s) { publish_body(s, version, publish); });
+    return 1 + wire::varint_size(static_cast<std::uint32_t>(body)) + body;
 }
 
-void encode_connect(WriteBuffer& out, const ConnectOptions& c) {
-    const bool v5 = c.version == Version::v5;
-    const bool will = !c.will_topic.empty();
-    std::size_t properties = 0;
-    if (v5) {
-        properties += c.session_expiry != 0 ? 5 : 0;
-        properties += c.receive_maximum != 65535 ? 3 : 0;
-        properties += c.maximum_packet_size != 0 ? 5 : 0;
-        properties += c.topic_alias_maximum != 0 ? 3 : 0;
-        properties += c.request_problem_information ? 0 : 2;
-        properties += c.authentication_method.empty() ? 0 : 1 + string_size(c.authentication_method);
-        properties += c.authentication_data.empty() ? 0 : 1 + string_size(c.authentication_data);
-        properties += user_properties_size(c.user_properties);
-    }
-    std::size_t remaining = string_size("MQTT") + 1 + 1 + 2;  // name, level, flags, keep alive
-    if (v5) {
-        remaining += varint_size(static_cast<std::uint32_t>(properties)) + properties;
-    }
-    remaining += string_size(c.client_id);
-    if (will) {
-        if (v5) {
-            remaining += 1;  // an empty will property block
-        }
-        remaining += string_size(c.will_topic) + string_size(c.will_payload);
-    }
-    if (!c.username.empty()) {
-        remaining += string_size(c.username);
-    }
-    if (c.password) {
-        remaining += string_size(*c.password);
-    }
-    std::uint8_t flags = 0;
-    flags |= c.clean_start ? 0x02 : 0;
-    if (will) {
-        flags |= 0x04 | static_cast<std::uint8_t>((c.will_qos & 0x03) << 3) |
-                 (c.will_retain ? 0x20 : 0);
-    }
-    flags |= c.password ? 0x40 : 0;
-    flags |= c.username.empty() ? 0 : 0x80;
-
-    out.put_u8(0x10);
-    out.put_varint(static_cast<std::uint32_t>(remaining));
-    out.put_string("MQTT");
-    out.put_u8(static_cast<std::uint8_t>(c.version));
-    out.put_u8(flags);
-    out.put_u16(c.keep_alive);
-    if (v5) {
-        out.put_varint(static_cast<std::uint32_t>(properties));
-        if (c.session_expiry != 0) {
-            out.put_u8(prop::session_expiry);
-            out.put_u32(c.session_expiry);
-        }
-        if (c.receive_maximum != 65535) {
-            out.put_u8(prop::receive_maximum);
-            out.put_u16(c.receive_maximum);
-        }
-        if (c.maximum_packet_size != 0) {
-            out.put_u8(prop::maximum_packet_size);
-            out.put_u32(c.maximum_packet_size);
-        }
-        if (c.topic_alias_maximum != 0) {
-            out.put_u8(prop::topic_alias_maximum);
-            out.put_u16(c.topic_alias_maximum);
-        }
-        if (!c.request_problem_information) {
-            out.put_u8(prop::request_problem_information);
-            out.put_u8(0);
-        }
-        if (!c.authentication_method.empty()) {
-            out.put_u8(prop::authentication_method);
-            out.put_string(c.authentication_method);
-        }
-        if (!c.authentication_data.empty()) {
-            out.put_u8(prop::authentication_data);
-            out.put_string(c.authentication_data);
-        }
-        put_user_properties(out, c.user_properties);
-    }
-    out.put_string(c.client_id);
-    if (will) {
-        if (v5) {
-            out.put_varint(0);
-        }
-        out.put_string(c.will_topic);
-        out.put_string(c.will_payload);
-    }
-    if (!c.username.empty()) {
-        out.put_string(c.username);
-    }
-    if (c.password) {
-        out.put_string(*c.password);
-    }
+void encode_connect(WriteBuffer& out, const ConnectOptions& connect) {
+    packet(out, 0x10, [&](auto& s) { connect_body(s, connect); });
 }
 
-void encode_publish(WriteBuffer& out, Version version, const PublishOptions& p) {
-    std::size_t properties = 0;
-    const std::size_t remaining = publish_remaining(version, p, properties);
-    out.put_u8(static_cast<std::uint8_t>(0x30 | (p.dup ? 0x08 : 0) | ((p.qos & 0x03) << 1) |
-                                         (p.retain ? 0x01 : 0)));
-    out.put_varint(static_cast<std::uint32_t>(remaining));
-    out.put_string(p.topic);
-    if (p.qos > 0) {
-        out.put_u16(p.packet_id);
-    }
-    if (version == Version::v5) {
-        out.put_varint(static_cast<std::uint32_t>(properties));
-        if (p.payload_format) {
-            out.put_u8(prop::payload_format);
-            out.put_u8(*p.payload_format);
-        }
-        if (p.message_expiry) {
-            out.put_u8(prop::message_expiry);
-            out.put_u32(*p.message_expiry);
-        }
-        if (!p.content_type.empty()) {
-            out.put_u8(prop::content_type);
-            out.put_string(p.content_type);
-        }
-        if (!p.response_topic.empty()) {
-            out.put_u8(prop::response_topic);
-            out.put_string(p.response_topic);
-        }
-        if (!p.correlation_data.empty()) {
-            out.put_u8(prop::correlation_data);
-            out.put_string(p.correlation_data);
-        }
-        if (p.topic_alias != 0) {
-            out.put_u8(prop::topic_alias);
-            out.put_u16(p.topic_alias);
-        }
-        put_user_properties(out, p.user_properties);
-    }
-    out.append(p.payload);
+void encode_publish(WriteBuffer& out, Version version, const PublishOptions& publish) {
+    packet(out, publish_first_byte(publish), [&](auto& s) { publish_body(s, version, publish); });
 }
 
 void encode_puback(WriteBuffer& out, Version version, std::uint16_t packet_id,
                    std::uint8_t reason_code) {
-    if (version == Version::v5 && reason_code != reason::success) {
-        out.put_u8(0x40);
-        out.put_u8(3);
-        out.put_u16(packet_id);
-        out.put_u8(reason_code);
-        return;
-    }
+    const bool with_reason = version == Version::v5 && reason_code != reason::success;
     out.put_u8(0x40);
-    out.put_u8(2);
+    out.put_varint(with_reason ? 3 : 2);
     out.put_u16(packet_id);
+    if (with_reason) {
+        out.put_u8(reason_code);  // no properties: Remaining Length 3 (MQTT 5 3.4.2.2)
+    }
 }
 
 void encode_subscribe(WriteBuffer& out, Version version, std::uint16_t packet_id,
                       std::span<const Subscription> subscriptions,
                       std::uint32_t subscription_identifier) {
-    const bool v5 = version == Version::v5;
-    std::size_t properties = 0;
-    if (v5 && subscription_identifier != 0) {
-        properties = 1 + varint_size(subscription_identifier);
-    }
-    std::size_t remaining = 2;
-    if (v5) {
-        remaining += varint_size(static_cast<std::uint32_t>(properties)) + properties;
-    }
-    for (const auto& s : subscriptions) {
-        remaining += string_size(s.filter) + 1;
-    }
-    out.put_u8(0x82);  // SUBSCRIBE's fixed-header flags are 0010
-    out.put_varint(static_cast<std::uint32_t>(remaining));
-    out.put_u16(packet_id);
-    if (v5) {
-        out.put_varint(static_cast<std::uint32_t>(properties));
-        if (subscription_identifier != 0) {
-            out.put_u8(prop::subscription_identifier);
-            out.put_varint(subscription_identifier);
+    packet(out, 0x82, [&](auto& s) {
+        s.put_u16(packet_id);
+        if (version == Version::v5) {
+            property_block(s, [&](auto& sink) {
+                if (subscription_identifier != 0) {
+                    sink.put_u8(0x0B);
+                    sink.put_varint(subscription_identifier);
+                }
+            });
         }
-    }
-    for (const auto& s : subscriptions) {
-        out.put_string(s.filter);
-        std::uint8_t options = s.qos & 0x03;
-        if (v5) {
-            options |= static_cast<std::uint8_t>((s.no_local ? 0x04 : 0) |
-                                                 (s.retain_as_published ? 0x08 : 0) |
-                                                 ((s.retain_handling & 0x03) << 4));
+        for (const auto& sub : subscriptions) {
+            s.put_string(sub.filter);
+            std::uint8_t options = sub.qos & 3u;
+            if (version == Version::v5) {
+                options |= static_cast<std::uint8_t>((sub.no_local ? 4u : 0u) |
+                                                     (sub.retain_as_published ? 8u : 0u) |
+                                                     ((sub.retain_handling & 3u) << 4));
+            }
+            s.put_u8(options);
         }
-        out.put_u8(options);
-    }
+    });
 }
 
 void encode_unsubscribe(WriteBuffer& out, Version version, std::uint16_t packet_id,
                         std::span<const std::string_view> filters) {
-    std::size_t remaining = 2 + (version == Version::v5 ? 1 : 0);
-    for (const auto f : filters) {
-        remaining += string_size(f);
-    }
-    out.put_u8(0xA2);  // UNSUBSCRIBE's fixed-header flags are 0010
-    out.put_varint(static_cast<std::uint32_t>(remaining));
-    out.put_u16(packet_id);
-    if (version == Version::v5) {
-        out.put_varint(0);
-    }
-    for (const auto f : filters) {
-        out.put_string(f);
-    }
+    packet(out, 0xA2, [&](auto& s) {
+        s.put_u16(packet_id);
+        if (version == Version::v5) {
+            s.put_varint(0);
+        }
+        for (const auto filter : filters) {
+            s.put_string(filter);
+        }
+    });
 }
 
 void encode_pingreq(WriteBuffer& out) {
@@ -314,70 +299,47 @@ void encode_pingreq(WriteBuffer& out) {
 void encode_disconnect(WriteBuffer& out, Version version, std::uint8_t reason_code,
                        std::optional<std::uint32_t> session_expiry,
                        std::string_view reason_string) {
-    if (version == Version::v311) {
+    if (version == Version::v311 ||
+        (reason_code == 0 && !session_expiry && reason_string.empty())) {
         out.put_u8(0xE0);
         out.put_u8(0);
         return;
     }
-    std::size_t properties = (session_expiry ? 5 : 0) +
-                             (reason_string.empty() ? 0 : 1 + string_size(reason_string));
-    if (reason_code == reason::success && properties == 0) {
-        out.put_u8(0xE0);
-        out.put_u8(0);
-        return;
-    }
-    out.put_u8(0xE0);
-    out.put_varint(static_cast<std::uint32_t>(1 + varint_size(static_cast<std::uint32_t>(properties)) +
-                                              properties));
-    out.put_u8(reason_code);
-    out.put_varint(static_cast<std::uint32_t>(properties));
-    if (session_expiry) {
-        out.put_u8(prop::session_expiry);
-        out.put_u32(*session_expiry);
-    }
-    if (!reason_string.empty()) {
-        out.put_u8(prop::reason_string);
-        out.put_string(reason_string);
-    }
+    packet(out, 0xE0, [&](auto& s) {
+        s.put_u8(reason_code);
+        property_block(s, [&](auto& sink) {
+            if (session_expiry) {
+                sink.put_u8(0x11);
+                sink.put_u32(*session_expiry);
+            }
+            if (!reason_string.empty()) {
+                sink.put_u8(0x1F);
+                sink.put_string(reason_string);
+            }
+        });
+    });
 }
 
 void encode_auth(WriteBuffer& out, std::uint8_t reason_code, std::string_view method,
                  std::string_view data) {
-    const std::size_t properties = (method.empty() ? 0 : 1 + string_size(method)) +
-                                   (data.empty() ? 0 : 1 + string_size(data));
-    out.put_u8(0xF0);
-    out.put_varint(static_cast<std::uint32_t>(1 + varint_size(static_cast<std::uint32_t>(properties)) +
-                                              properties));
-    out.put_u8(reason_code);
-    out.put_varint(static_cast<std::uint32_t>(properties));
-    if (!method.empty()) {
-        out.put_u8(prop::authentication_method);
-        out.put_string(method);
+    if (reason_code == 0 && method.empty() && data.empty()) {
+        out.put_u8(0xF0);
+        out.put_u8(0);
+        return;
     }
-    if (!data.empty()) {
-        out.put_u8(prop::authentication_data);
-        out.put_string(data);
-    }
-}
-
-void OutboundTopicAliases::reset(std::uint16_t maximum) {
-    maximum_ = maximum;
-    aliases_.clear();
-}
-
-OutboundTopicAliases::Use OutboundTopicAliases::use(std::string_view topic) {
-    if (maximum_ == 0) {
-        return {};
-    }
-    if (const auto found = aliases_.find(topic); found != aliases_.end()) {
-        return {found->second, false};
-    }
-    if (aliases_.size() >= maximum_) {
-        return {};  // every alias is taken: this topic goes in full
-    }
-    const auto alias = static_cast<std::uint16_t>(aliases_.size() + 1);
-    aliases_.emplace(std::string(topic), alias);
-    return {alias, true};
+    packet(out, 0xF0, [&](auto& s) {
+        s.put_u8(reason_code);
+        property_block(s, [&](auto& sink) {
+            if (!method.empty()) {
+                sink.put_u8(0x15);
+                sink.put_string(method);
+            }
+            if (!data.empty()) {
+                sink.put_u8(0x16);
+                sink.put_string(data);
+            }
+        });
+    });
 }
 
 }  // namespace edgeflow::mqtt
