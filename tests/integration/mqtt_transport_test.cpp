@@ -101,6 +101,23 @@ double metric(int http_port, const std::string& series) {
     return -1;
 }
 
+/// Both endpoints kept their first connection and the destination had nothing refused: what
+/// a broker does to a client that breaks the limits it announced (it disconnects it, or
+/// answers its publishes with an error reason code).
+void expect_no_loss_and_no_refusal(int http_port, const std::string& log) {
+    EXPECT_EQ(metric(http_port, R"(edgeflow_mqtt_disconnects_total{endpoint="in",role="source"})"),
+              0)
+        << log;
+    EXPECT_EQ(
+        metric(http_port, R"(edgeflow_mqtt_disconnects_total{endpoint="out",role="destination"})"),
+        0)
+        << log;
+    EXPECT_EQ(
+        metric(http_port, R"(edgeflow_destination_failed_total{destination="out",kind="mqtt"})"), 0)
+        << log;
+    EXPECT_EQ(log.find(": connection to "), std::string::npos) << log;  // "... lost: ..."
+}
+
 const std::string source_connected = R"(edgeflow_mqtt_connected{endpoint="in",role="source"})";
 const std::string destination_connected =
     R"(edgeflow_mqtt_connected{endpoint="out",role="destination"})";
@@ -140,8 +157,7 @@ protected:
     /// A pipeline from `plant/+/telemetry` on the broker to `out/{topic.2}`, each endpoint with
     /// the short reconnect delays and its own extra keys (TLS, credentials), and /metrics on a
     /// port of its own.
-    std::string write_pipeline(const std::string& source_keys,
-                               const std::string& destination_keys,
+    std::string write_pipeline(const std::string& source_keys, const std::string& destination_keys,
                                const std::string& name = "pipeline.yaml",
                                const std::string& stages = "") {
         http_port_ = free_loopback_port();
@@ -230,10 +246,10 @@ protected:
         const auto code = engine.wait(5s);
         ASSERT_TRUE(code.has_value()) << "did not stop while its source could not connect";
         EXPECT_EQ(*code, 0) << engine.err();
-        RecordProperty("stop_ms", static_cast<int>(std::chrono::duration_cast<
-                                                       std::chrono::milliseconds>(
-                                                       std::chrono::steady_clock::now() - stop_at)
-                                                       .count()));
+        RecordProperty("stop_ms",
+                       static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - stop_at)
+                                            .count()));
         EXPECT_EQ(summary_value(engine.out(), "in (mqtt)", 0), 0u) << engine.out();
     }
 
@@ -279,8 +295,8 @@ TEST_F(MqttTransport, TlsClientCertificateIsPresented) {
     }
 
     const std::string with_cert =
-        tls_keys(certs.ca_file, ", cert_file: " + certs.client_cert_file +
-                                    ", key_file: " + certs.client_key_file);
+        tls_keys(certs.ca_file,
+                 ", cert_file: " + certs.client_cert_file + ", key_file: " + certs.client_key_file);
     auto engine = start_connected_engine(write_pipeline(with_cert, with_cert), "engine");
     expect_round_trip(subscriber, *engine, 50);
     engine->signal(SIGTERM);
@@ -295,8 +311,7 @@ TEST_F(MqttTransport, UntrustedCaNeverConnectsAndRetries) {
     // The destination trusts the right CA and connects: only the source's trust is wrong.
     auto engine = start_engine(
         write_pipeline(tls_keys(certs.other_ca_file), tls_keys(certs.ca_file)), "engine");
-    ASSERT_TRUE(engine->wait_for_err("out: connected to " + broker_->uri(), 15s))
-        << engine->err();
+    ASSERT_TRUE(engine->wait_for_err("out: connected to " + broker_->uri(), 15s)) << engine->err();
     EXPECT_EQ(metric(http_port_, destination_connected), 1);
     expect_source_never_connects(*engine, subscriber);
 }
@@ -339,12 +354,11 @@ TEST_F(MqttTransport, WrongPasswordNeverConnectsAndRetries) {
     TestSubscriber subscriber(broker_->client_uri(), "test-sub");
     ASSERT_TRUE(subscriber.subscribe("out/#", 1));
     // The destination's credentials are right: only the source is turned away.
-    auto engine = start_engine(
-        write_pipeline("    username: edgeflow\n    password: wrong-password\n",
-                       "    username: edgeflow\n    password: right-password\n"),
-        "engine");
-    ASSERT_TRUE(engine->wait_for_err("out: connected to " + broker_->uri(), 10s))
-        << engine->err();
+    auto engine =
+        start_engine(write_pipeline("    username: edgeflow\n    password: wrong-password\n",
+                                    "    username: edgeflow\n    password: right-password\n"),
+                     "engine");
+    ASSERT_TRUE(engine->wait_for_err("out: connected to " + broker_->uri(), 10s)) << engine->err();
     EXPECT_EQ(metric(http_port_, destination_connected), 1);
     expect_source_never_connects(*engine, subscriber);
 }
@@ -358,11 +372,11 @@ TEST_F(MqttTransport, WrongPasswordIsLoggedAsRefused) {
     MosquittoOptions options;
     options.users = {{"edgeflow", "right-password"}};
     start_broker(std::move(options));
-    auto engine = start_engine(
-        write_pipeline("    username: edgeflow\n    password: wrong-password\n",
-                       "    username: edgeflow\n    password: wrong-password\n"
-                       "    protocol: 3.1.1\n"),
-        "engine");
+    auto engine =
+        start_engine(write_pipeline("    username: edgeflow\n    password: wrong-password\n",
+                                    "    username: edgeflow\n    password: wrong-password\n"
+                                    "    protocol: 3.1.1\n"),
+                     "engine");
     for (const std::string endpoint : {"in", "out"}) {
         const std::string refused = endpoint + ": " + broker_->uri() + " refused the connection";
         // Every refusal is logged: two of them show the endpoint tried again.
@@ -398,9 +412,10 @@ TEST_F(MqttTransport, RightPasswordFromAFileOrInlineDelivers) {
     EXPECT_EQ(engine->wait(20s).value_or(-1), 0) << engine->err();
 }
 
-// The broker sends a client at most two QoS 1 messages awaiting acknowledgement. 2,000 wait
-// for the source in its session at the broker when it connects, so the source takes them two
-// at a time; nothing is lost or doubled on the way.
+// The broker announces a receive maximum of 2 and sends a client at most two QoS 1 messages
+// awaiting acknowledgement. 2,000 wait for the source in its session at the broker when it
+// connects, so it is given them two at a time, and the destination (max_inflight 256) may have
+// only two publishes unacknowledged at once: nothing is lost, doubled or refused on the way.
 TEST_F(MqttTransport, SmallReceiveMaximumLosesNothing) {
     MosquittoOptions options;
     options.max_inflight_messages = 2;
@@ -422,8 +437,7 @@ TEST_F(MqttTransport, SmallReceiveMaximumLosesNothing) {
         // publishes queued behind it, left the last few unacknowledged.
         for (int i = 0; i < n; ++i) {
             ASSERT_TRUE(publisher.publish("plant/line" + std::to_string(i % 4) + "/telemetry",
-                                          "{\"device\":\"d\",\"seq\":" + std::to_string(i) +
-                                              "}"))
+                                          "{\"device\":\"d\",\"seq\":" + std::to_string(i) + "}"))
                 << i;
         }
     }
@@ -448,12 +462,14 @@ TEST_F(MqttTransport, SmallReceiveMaximumLosesNothing) {
         EXPECT_TRUE(seen.insert(seq).second) << "duplicate " << seq;
     }
     EXPECT_EQ(seen.size(), static_cast<std::size_t>(n));
+    expect_no_loss_and_no_refusal(http_port_, engine->err());
     engine->signal(SIGTERM);
     ASSERT_EQ(engine->wait(20s).value_or(-1), 0) << engine->err();
     EXPECT_EQ(summary_value(engine->out(), "in (mqtt)", 0), static_cast<std::uint64_t>(n))
         << engine->out();
     EXPECT_EQ(summary_value(engine->out(), "out (mqtt)", 0), static_cast<std::uint64_t>(n))
         << engine->out();
+    EXPECT_EQ(summary_value(engine->out(), "out (mqtt)", 1), 0u) << engine->out();
 }
 
 // The broker announces a maximum packet size of 1024 bytes. Inputs stay under it; a transform
@@ -473,8 +489,7 @@ TEST_F(MqttTransport, MaximumPacketSizeIsRespected) {
         "      - {inputs: [blob], output: copy1}\n"
         "      - {inputs: [blob], output: copy2}\n"
         "      - {inputs: [blob], output: copy3}\n";
-    auto engine =
-        start_connected_engine(write_pipeline("", "", "pipeline.yaml", stages), "engine");
+    auto engine = start_connected_engine(write_pipeline("", "", "pipeline.yaml", stages), "engine");
 
     const std::string big(400, 'x');
     TestPublisher publisher(broker_->client_uri(), "test-pub");
@@ -484,9 +499,9 @@ TEST_F(MqttTransport, MaximumPacketSizeIsRespected) {
     for (int i = 0; i < n; ++i) {
         const bool is_big = i >= 10 && i < 50 && i % 2 == 0;  // small ones first and last
         const std::string blob = is_big ? big : "s";
-        ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"device\":\"d\",\"seq\":" +
-                                                               std::to_string(i) + ",\"blob\":\"" +
-                                                               blob + "\"}"));
+        ASSERT_TRUE(publisher.publish(
+            "plant/a/telemetry",
+            "{\"device\":\"d\",\"seq\":" + std::to_string(i) + ",\"blob\":\"" + blob + "\"}"));
         if (is_big) {
             ++oversize;
         } else {
@@ -504,7 +519,8 @@ TEST_F(MqttTransport, MaximumPacketSizeIsRespected) {
         EXPECT_LT(m.payload.size(), 1024u);
         EXPECT_EQ(seq_of(m.payload), *expected++) << m.payload;
     }
-    const std::string failed = R"(edgeflow_destination_failed_total{destination="out",kind="mqtt"})";
+    const std::string failed =
+        R"(edgeflow_destination_failed_total{destination="out",kind="mqtt"})";
     EXPECT_TRUE(eventually([&] { return metric(http_port_, failed) == oversize; }, 5s))
         << metric(http_port_, failed) << " failed, expected " << oversize << "\n"
         << engine->err();
@@ -557,6 +573,8 @@ TEST_F(MqttTransport, TopicAliasesOnTheBrokerDoNotChangeTopics) {
     for (const auto& [topic, count] : per_topic) {
         EXPECT_EQ(count, rounds) << topic;
     }
+    // An alias above the maximum, or one never defined, gets the destination disconnected.
+    expect_no_loss_and_no_refusal(http_port_, engine->err());
     engine->signal(SIGTERM);
     EXPECT_EQ(engine->wait(20s).value_or(-1), 0) << engine->err();
 }

@@ -26,12 +26,12 @@ bool run_openssl(const std::string& dir, std::vector<std::string> args, std::str
 
 bool self_signed_ca(const std::string& dir, const std::string& name, const std::string& cn,
                     std::string& error) {
-    return run_openssl(dir,
-                       {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                        dir + "/" + name + ".key", "-out", dir + "/" + name + ".pem", "-days", "2",
-                        "-subj", "/CN=" + cn, "-addext", "basicConstraints=critical,CA:TRUE",
-                        "-addext", "keyUsage=critical,keyCertSign,cRLSign"},
-                       error);
+    return run_openssl(
+        dir,
+        {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/" + name + ".key",
+         "-out", dir + "/" + name + ".pem", "-days", "2", "-subj", "/CN=" + cn, "-addext",
+         "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"},
+        error);
 }
 
 // A key and a certificate for `cn` signed by dir/ca.pem, with `extensions` (an openssl
@@ -56,8 +56,7 @@ bool signed_by_ca(const std::string& dir, const std::string& name, const std::st
 
 }  // namespace
 
-std::optional<TestCertificates> TestCertificates::make(const std::string& dir,
-                                                       std::string& error) {
+std::optional<TestCertificates> TestCertificates::make(const std::string& dir, std::string& error) {
     if (!self_signed_ca(dir, "ca", "edgeflow test CA", error) ||
         !self_signed_ca(dir, "other-ca", "edgeflow unrelated test CA", error) ||
         !signed_by_ca(dir, "server", "localhost",
