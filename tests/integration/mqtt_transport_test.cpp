@@ -162,14 +162,15 @@ protected:
                                const std::string& stages = "") {
         http_port_ = free_loopback_port();
         const std::string path = dir_.file(name);
+        const std::string client_id = name.substr(0, name.find('.'));
         std::ofstream out(path);
         out << "sources:\n"
             << "  - name: in\n    kind: mqtt\n    broker: " << broker_->uri() << "\n"
-            << "    client_id: " << name << "-in\n    topics: [\"plant/+/telemetry\"]\n"
+            << "    client_id: " << client_id << "-in\n    topics: [\"plant/+/telemetry\"]\n"
             << "    qos: 1\n"
             << fast_reconnect << source_keys << "destinations:\n"
             << "  - name: out\n    kind: mqtt\n    broker: " << broker_->uri() << "\n"
-            << "    client_id: " << name << "-out\n    qos: 1\n    topic: out/{topic.2}\n"
+            << "    client_id: " << client_id << "-out\n    qos: 1\n    topic: out/{topic.2}\n"
             << "    drain_timeout: 2\n"
             << fast_reconnect << destination_keys << stages << "runtime:\n  workers: 2\n"
             << "  http: {listen: \"127.0.0.1:" << http_port_ << "\"}\n";
@@ -530,6 +531,9 @@ TEST_F(MqttTransport, MaximumPacketSizeIsRespected) {
         0)
         << engine->err();
     EXPECT_EQ(engine->err().find("out: connection to"), std::string::npos) << engine->err();
+    // Logged as a failed publish (docs: the first ten are logged).
+    EXPECT_NE(engine->err().find("out: publish to 'out/a' failed"), std::string::npos)
+        << engine->err();
 
     engine->signal(SIGTERM);
     ASSERT_EQ(engine->wait(20s).value_or(-1), 0) << engine->err();
