@@ -30,6 +30,12 @@ if(EDGEFLOW_BUILD_TESTS)
     if(NOT MOSQUITTO_EXECUTABLE)
         message(WARNING "mosquitto not found: the MQTT integration tests will fail")
     endif()
+    # The transport tests make a password file and certificates for their brokers.
+    find_program(MOSQUITTO_PASSWD_EXECUTABLE mosquitto_passwd)   # mosquitto
+    find_program(OPENSSL_EXECUTABLE openssl)                     # openssl
+    if(NOT MOSQUITTO_PASSWD_EXECUTABLE OR NOT OPENSSL_EXECUTABLE)
+        message(WARNING "mosquitto_passwd or openssl not found: the MQTT transport tests will fail")
+    endif()
 endif()
 if(EDGEFLOW_BUILD_BENCH)
     find_package(benchmark REQUIRED)            # libbenchmark-dev

@@ -79,10 +79,9 @@ void MqttSink::publish(const Message& message) noexcept {
                 return;
             case PublishResult::too_large:
                 counters.failed.fetch_add(1, std::memory_order_relaxed);
-                log_failure("the publish to '" + topic + "' (" +
+                log_failure("publish to '" + topic + "' failed: with its " +
                             std::to_string(message.output.size()) +
-                            " bytes of payload) is larger than the broker's maximum packet size; "
-                            "not published");
+                            "-byte payload it is larger than the broker's maximum packet size");
                 return;
             case PublishResult::stopped:
                 counters.failed.fetch_add(1, std::memory_order_relaxed);
