@@ -194,6 +194,7 @@ PublishResult MqttConnection::publish(const OutgoingMessage& message) {
         next_packet_id_ = next_packet_id_ == 65535 ? 1 : next_packet_id_ + 1;
     }
     ++outbox_count_;
+    outbox_pending_.store(true, std::memory_order_release);
     return PublishResult::queued;
 }
 
@@ -204,6 +205,7 @@ void MqttConnection::flush() noexcept {
     if (!tls_ && connected_.load(std::memory_order_acquire)) {
         std::unique_lock lock(write_mutex_, std::try_to_lock);
         if (lock.owns_lock() && stream_.is_open()) {
+            const WirePendingOnExit mark{*this};
             move_outbox_to_wire();
             while (!wire_.empty()) {
                 std::size_t put = 0;
@@ -291,6 +293,8 @@ void MqttConnection::move_outbox_to_wire() {
         --outbox_unsent_;
         freed = true;
     }
+    // Whatever the send quota held back goes out when a PUBACK frees it (handle sets this).
+    outbox_pending_.store(false, std::memory_order_release);
     if (freed) {
         writable_.notify_all();
     }
@@ -310,7 +314,14 @@ void MqttConnection::arm_write_interest(bool want) noexcept {
 }
 
 bool MqttConnection::write_pending(bool with_outbox) {
+    // Most turns of a destination's loop only read PUBACKs: nothing to write, and no lock to
+    // take against a publisher writing from its own thread.
+    if (local_.empty() && !wire_pending_.load(std::memory_order_acquire) &&
+        !(with_outbox && outbox_pending_.load(std::memory_order_acquire))) {
+        return true;
+    }
     std::lock_guard lock(write_mutex_);
+    const WirePendingOnExit mark{*this};
     if (!local_.empty()) {
         wire_.append(local_.pending());
         local_.clear();
@@ -347,6 +358,7 @@ void MqttConnection::send_final(std::uint8_t reason_code) {
         std::lock_guard lock(write_mutex_);
         wire_.clear();
         mqtt::encode_disconnect(wire_, version_, reason_code);
+        wire_pending_.store(true, std::memory_order_release);
     }
     static_cast<void>(write_pending(false));
 }
@@ -464,6 +476,9 @@ bool MqttConnection::handle(const mqtt::Packet& packet) {
                     outbox_head_ = (outbox_head_ + 1) % outbox_.size();
                     --outbox_count_;
                     --outbox_unsent_;
+                }
+                if (outbox_unsent_ < outbox_count_) {
+                    outbox_pending_.store(true, std::memory_order_release);
                 }
             }
             writable_.notify_all();
@@ -643,6 +658,7 @@ bool MqttConnection::connect_once() {
         // broker kept the session (it may have seen them), as new publishes otherwise.
         outbox_unsent_ = 0;
         awaiting_ack_ = 0;
+        outbox_pending_.store(outbox_count_ > 0, std::memory_order_release);
         for (std::size_t i = 0; i < outbox_count_; ++i) {
             Outgoing& slot = outbox_[(outbox_head_ + i) % outbox_.size()];
             slot.sent = slot.sent && connack_view_.session_present;

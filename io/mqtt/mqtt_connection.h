@@ -219,6 +219,17 @@ private:
     mqtt::Stream stream_;
     mqtt::WriteBuffer wire_;
     std::atomic<std::int64_t> last_write_ns_{0};  ///< steady clock, for keep-alive
+    /// Whether wire_ holds bytes (set under write_mutex_ as it is left) and whether the outbox
+    /// holds messages not yet encoded (under mutex_): read without a lock, so a turn with
+    /// nothing to write takes none.
+    std::atomic<bool> wire_pending_{false};
+    std::atomic<bool> outbox_pending_{false};
+    struct WirePendingOnExit {
+        MqttConnection& c;
+        ~WirePendingOnExit() {
+            c.wire_pending_.store(!c.wire_.empty(), std::memory_order_release);
+        }
+    };
 
     // Touched by the connection's thread only.
     mqtt::WriteBuffer local_;  ///< what the loop itself sends: CONNECT, PUBACKs, PINGREQ...
