@@ -1,7 +1,7 @@
 // Source and Sink: the two ends of a pipeline, implemented by io/ kinds (mqtt, file, null).
 //
 // A Source delivers messages into the engine through an IngestPort, from a thread of its own
-// (file) or a client library's callback thread (MQTT). A Sink receives whole batches from the
+// (file) or its connection's event-loop thread (MQTT). A Sink receives whole batches from the
 // engine's single egress thread, in dispatch order, and picks out the messages meant for it.
 // Virtual calls here are per batch or per lifecycle step, never per message inside the graph.
 #pragma once

@@ -3,7 +3,7 @@
 //   sources ─► IngestPort ─► ingest queue ─► dispatcher thread (batches) ─► FlowGraph
 //     ─► egress queue ─► egress thread ─► sinks ─► messages and batches back to their pools
 //
-// Threads: each source's own (or its client library's), `ef-dispatch`, `ef-egress`, and the
+// Threads: each source's own (an MQTT connection's event loop, a file reader), `ef-dispatch`, `ef-egress`, and the
 // `workers` oneTBB threads of the engine's task_arena (`ef-worker-N`). start() plans the CPU
 // layout (core/runtime/cpu_layout.h): workers are bound to their CPUs by an observer as they
 // enter the arena; the dispatch and egress threads run on the I/O CPUs, and sinks and sources

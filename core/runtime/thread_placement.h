@@ -2,7 +2,7 @@
 //
 // - bind_current_thread / name_current_thread: for threads edgeflow starts itself.
 // - run_on_cpus: runs a start-up step on a short-lived thread already bound to a CPU set (and
-//   named), so every thread that step creates — client library threads among them — inherits
+//   named), so every thread that step creates — MQTT connection threads among them — inherits
 //   that affinity (Linux threads inherit the creating thread's mask).
 // - WorkerPlacement: a task_scheduler_observer on the engine's task_arena that binds each
 //   worker thread to its CPU (or the workers' CPU set) and names it ef-worker-N when it enters

@@ -87,7 +87,7 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
     reader.optional_uint("session_expiry", config.session_expiry, 0, 0xFFFFFFFFu);
     reader.optional_uint("keep_alive", config.keep_alive, 0, 65535);
     if (config.keep_alive > 0 && config.keep_alive < 5) {
-        // The client library refuses keep-alives under 5 s (0 turns them off).
+        // A keep-alive under 5 s turns a short stall of the broker into a reconnect (0: off).
         errors.add(*endpoint.node.find("keep_alive"), "0 (off) or 5 to 65535 seconds",
                    std::string(1, '"') + std::to_string(config.keep_alive) + '"');
     }
