@@ -709,7 +709,12 @@ void MqttConnection::wait_backoff(std::chrono::milliseconds delay) {
 }
 
 void MqttConnection::set_connected(bool connected) noexcept {
-    connected_.store(connected, std::memory_order_release);
+    {
+        // Under the lock a publisher in wait_writable either sees the change or is waiting
+        // for the notification below: none is lost.
+        std::lock_guard lock(mutex_);
+        connected_.store(connected, std::memory_order_release);
+    }
     if (ready_connected_ != nullptr) {
         ready_connected_->set(connected);
     }

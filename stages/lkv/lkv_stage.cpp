@@ -76,6 +76,11 @@ LkvConfig LkvConfig::parse(const ConfigNode& node, ConfigErrors& errors) {
                     errors.add(to, "a field listed in `fields`", "\"" + from + "\"");
                     continue;
                 }
+                // Without `fields` the key is the path of a field to track from the start.
+                if (config.fields.empty() && !transform::RulePath::parse(from, false)) {
+                    errors.add(to, "a write keyed by a field path", "\"" + from + "\"");
+                    continue;
+                }
                 config.write.emplace_back(from, to.scalar);
             }
         }

@@ -269,6 +269,18 @@ TEST(LkvStage, LkvReadsThroughAFormula) {
     EXPECT_TRUE(direct->eval(m, eval).is_missing());
 }
 
+// Without `fields` a write's key names the field to track: a key that is not a field path is a
+// config error, never a failure when the stage is built.
+TEST(LkvStage, WriteKeyThatIsNotAPathIsAConfigError) {
+    ConfigErrors errors("test.yaml");
+    const LkvConfig config =
+        LkvConfig::parse(test::yaml(R"({kind: lkv, write: {"a..b": previous.a}})"), errors);
+    EXPECT_NE(errors.to_string().find("a write keyed by a field path, found \"a..b\""),
+              std::string::npos)
+        << errors.to_string();
+    EXPECT_TRUE(config.write.empty());
+}
+
 TEST(LkvStage, LkvOfAFieldNotTrackedIsAConfigError) {
     Lkv lkv = make_lkv("{kind: lkv, fields: [temperature]}");
     ConfigErrors errors("test.yaml");
