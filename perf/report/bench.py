@@ -22,6 +22,7 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -328,6 +329,36 @@ class Bench:
                     for t, ns in sorted(after.items())}
         return result
 
+    def count_syscalls(self, pid, mq, rate=2000):
+        """One trial with strace counting the engine's system calls (every thread); stored as
+        calls per delivered message. strace slows each call: only the counts are kept."""
+        if shutil.which("strace") is None:
+            mq["syscalls_error"] = "strace not installed (Debian package strace)"
+            return mq["syscalls_error"]
+        table = self.work / "strace.txt"
+        tracer = subprocess.Popen(["strace", "-f", "-c", "-o", str(table), "-p", str(pid)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)  # attached to every thread before the first message
+        r = self.load(rate, "enriched/#")
+        tracer.send_signal(signal.SIGINT)
+        try:
+            tracer.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            tracer.kill()
+        calls = {}
+        for line in table.read_text().splitlines() if table.exists() else []:
+            parts = line.split()
+            if len(parts) >= 5 and parts[0][0].isdigit() and parts[-1] != "total":
+                calls[parts[-1]] = int(parts[3])
+        received = max(r.get("received", 0), 1)
+        mq["syscalls"] = {"rate": rate, "received": r.get("received", 0),
+                          "per_message": sum(calls.values()) / received,
+                          "by_call": {k: v / received for k, v in calls.items()}}
+        self.save()
+        top = sorted(mq["syscalls"]["by_call"].items(), key=lambda kv: -kv[1])[:4]
+        return (f"{mq['syscalls']['per_message']:.1f} per message ("
+                + ", ".join(f"{k} {v:.1f}" for k, v in top) + ")")
+
     def sustained(self, r, target_us):
         return ("error" not in r and r.get("lost", 1) == 0 and r.get("duplicates", 0) == 0
                 and r.get("achieved", 0) >= 0.97 * r["rate"] and r.get("p99_us", 1e12) <= target_us)
@@ -513,6 +544,11 @@ class Bench:
             progress.add("mqtt", "start the engine on the factory pipeline", 2, engine_up)
             sweep("engine", "enriched/#",
                   lambda: dict(broker_pid(), engine=state["engine"].pid), "mqtt")
+
+            def syscalls():
+                return self.count_syscalls(state["engine"].pid, mq)
+            progress.add("mqtt", "system calls per message at 2,000 msg/s (strace -f -c)",
+                         per_trial + 2, syscalls)
 
             def engine_down():
                 state["engine"].stop()

@@ -210,6 +210,17 @@ def main():
                 md.append(f"| {fmt_rate(r.get('rate'))} | "
                           + " | ".join(f"{t.get(n, 0):.1f}" for n in names) + " |")
             md.append("")
+        sc = mq.get("syscalls")
+        if sc:
+            top = sorted(sc["by_call"].items(), key=lambda kv: -kv[1])[:5]
+            md.append(f"System calls per message through the engine at {fmt_rate(sc['rate'])} "
+                      f"msg/s (`strace -f -c` on every engine thread, one trial): "
+                      f"**{sc['per_message']:.1f}** ("
+                      + ", ".join(f"{k} {v:.2f}" for k, v in top) + ").")
+            md.append("")
+        elif mq.get("syscalls_error"):
+            md.append(f"System calls per message: not counted ({mq['syscalls_error']}).")
+            md.append("")
         alone = best_sustained(mq.get("broker_alone", []))
         eng = best_sustained(mq.get("engine", []))
         nr = best_sustained(mq.get("node_red", []))
