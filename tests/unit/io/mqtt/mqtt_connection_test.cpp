@@ -107,6 +107,22 @@ public:
         }
     }
 
+    /// Whether the client closes its end within `timeout` (reading and discarding what comes
+    /// first).
+    bool wait_closed(std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            pollfd p{client_, POLLIN, 0};
+            if (::poll(&p, 1, 50) == 1) {
+                char chunk[256];
+                if (::recv(client_, chunk, sizeof chunk, 0) <= 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
 private:
     std::optional<RawPacket> take_packet() {
         if (buffer_.size() < 2) {
@@ -403,6 +419,44 @@ TEST_F(MqttConnectionTest, RefusedConnectionIsRetriedWithTheReasonAsLastError) {
     EXPECT_NE(connection_->state().find("never connected"), std::string::npos);
     ASSERT_TRUE(broker_.accept_client()) << "no retry after a refusal";
     EXPECT_FALSE(connection_->connected());
+}
+
+// Keep-alive: after keep_alive seconds without a write a PINGREQ goes out; a PINGRESP missing
+// for as long again is a lost connection, made again. (1 s here; the config refuses 1 to 4 s
+// for users, the connection itself takes any value.)
+TEST_F(MqttConnectionTest, MissingPingrespIsALostConnection) {
+    auto config = config_for(broker_.port());
+    config.keep_alive = 1;
+    start(config);
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    const auto ping = broker_.read_packet(4s);
+    ASSERT_TRUE(ping.has_value()) << "no PINGREQ";
+    EXPECT_EQ(ping->header, 0xC0);
+    broker_.send(bytes({0xD0, 0}));  // the first one is answered
+    const auto second = broker_.read_packet(4s);
+    ASSERT_TRUE(second.has_value()) << "no second PINGREQ";
+    EXPECT_EQ(second->header, 0xC0);
+    // The second is not: a keep-alive later the client gives up this connection.
+    const auto unanswered = std::chrono::steady_clock::now();
+    ASSERT_TRUE(broker_.wait_closed(5s)) << "the silent connection was not given up";
+    EXPECT_GE(std::chrono::steady_clock::now() - unanswered, 900ms);
+    ASSERT_TRUE(broker_.accept_client()) << "no new connection";
+    EXPECT_EQ(disconnects_.load(), 1u);
+}
+
+// A broker's Server Keep Alive replaces the one the client asked for.
+TEST_F(MqttConnectionTest, ServerKeepAliveIsFollowed) {
+    auto config = config_for(broker_.port());
+    config.keep_alive = 60;
+    start(config);
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack(false, bytes({0x13, 0, 1})));  // Server Keep Alive 1 s
+    ASSERT_TRUE(wait_connected());
+    const auto ping = broker_.read_packet(4s);
+    ASSERT_TRUE(ping.has_value()) << "no PINGREQ within the broker's keep-alive";
+    EXPECT_EQ(ping->header, 0xC0);
 }
 
 }  // namespace
