@@ -92,6 +92,7 @@ Status MqttConnection::start(MqttHandler& handler) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
     read_buffer_.resize(read_chunk);
     property_views_.reserve(16);
+    acks_.reserve(outbox_.size());
 
     thread_ = std::thread([this] { run(); });
     const std::string name = "ef-mqtt-" + std::to_string(next_thread_number.fetch_add(1));
@@ -145,6 +146,15 @@ void MqttConnection::set_last_error(std::string text) {
 // ---- publishing (any thread) -----------------------------------------------------------------
 
 PublishResult MqttConnection::publish(const OutgoingMessage& message) {
+    Outbox outbox(*this);
+    return outbox.publish(message);
+}
+
+PublishResult MqttConnection::Outbox::publish(const OutgoingMessage& message) {
+    return connection_.publish_locked(message);
+}
+
+PublishResult MqttConnection::publish_locked(const OutgoingMessage& message) {
     const std::uint32_t limit = broker_max_packet_.load(std::memory_order_acquire);
     if (limit != 0) {
         mqtt::PublishOptions shape;
@@ -160,7 +170,6 @@ PublishResult MqttConnection::publish(const OutgoingMessage& message) {
             return PublishResult::too_large;
         }
     }
-    std::lock_guard lock(mutex_);
     if (stopping_) {
         return PublishResult::stopped;
     }
@@ -407,6 +416,8 @@ bool MqttConnection::read_packets() {
                 break;
             }
             if (status == mqtt::DecodeStatus::error) {
+                settle_acks();
+                handler_->on_burst_end();
                 protocol_errors_.fetch_add(1, std::memory_order_relaxed);
                 log_error("mqtt", owner_ + ": protocol error from " + config_.broker + ": " +
                                       std::string(error.what));
@@ -415,11 +426,13 @@ bool MqttConnection::read_packets() {
                 return false;
             }
             if (!handle(packet)) {
+                settle_acks();
                 handler_->on_burst_end();
                 return false;
             }
             read_begin_ += packet.size;
         }
+        settle_acks();
         handler_->on_burst_end();
         if (read_begin_ == read_end_) {
             read_begin_ = read_end_ = 0;
@@ -457,36 +470,10 @@ bool MqttConnection::handle(const mqtt::Packet& packet) {
             }
             return true;
         }
-        case mqtt::PacketType::puback: {
-            std::uint8_t reason = packet.ack.reason;
-            bool found = false;
-            {
-                std::lock_guard lock(mutex_);
-                // PUBACKs come in publish order, so the match is almost always the oldest.
-                for (std::size_t i = 0; i < outbox_unsent_; ++i) {
-                    Outgoing& slot = outbox_[(outbox_head_ + i) % outbox_.size()];
-                    if (slot.qos > 0 && !slot.acked && slot.packet_id == packet.ack.packet_id) {
-                        slot.acked = true;
-                        --awaiting_ack_;
-                        found = true;
-                        break;
-                    }
-                }
-                while (outbox_count_ > 0 && outbox_unsent_ > 0 && outbox_[outbox_head_].acked) {
-                    outbox_head_ = (outbox_head_ + 1) % outbox_.size();
-                    --outbox_count_;
-                    --outbox_unsent_;
-                }
-                if (outbox_unsent_ < outbox_count_) {
-                    outbox_pending_.store(true, std::memory_order_release);
-                }
-            }
-            writable_.notify_all();
-            if (found) {
-                handler_->on_published(packet.ack.packet_id, reason);
-            }
+        case mqtt::PacketType::puback:
+            // Settled together at the end of the read: one lock for a burst of PUBACKs.
+            acks_.push_back({packet.ack.packet_id, packet.ack.reason});
             return true;
-        }
         case mqtt::PacketType::suback:
             if (packet.suback.packet_id == suback_id_) {
                 granted_.assign(packet.suback.reason_codes);
@@ -516,6 +503,42 @@ bool MqttConnection::handle(const mqtt::Packet& packet) {
             lose("unexpected packet from the broker");
             return false;
     }
+}
+
+void MqttConnection::settle_acks() {
+    if (acks_.empty()) {
+        return;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        for (Ack& ack : acks_) {
+            // PUBACKs come in publish order, so the match is almost always the oldest.
+            for (std::size_t i = 0; i < outbox_unsent_; ++i) {
+                Outgoing& slot = outbox_[(outbox_head_ + i) % outbox_.size()];
+                if (slot.qos > 0 && !slot.acked && slot.packet_id == ack.packet_id) {
+                    slot.acked = true;
+                    --awaiting_ack_;
+                    ack.matched = true;
+                    break;
+                }
+            }
+        }
+        while (outbox_count_ > 0 && outbox_unsent_ > 0 && outbox_[outbox_head_].acked) {
+            outbox_head_ = (outbox_head_ + 1) % outbox_.size();
+            --outbox_count_;
+            --outbox_unsent_;
+        }
+        if (outbox_unsent_ < outbox_count_) {
+            outbox_pending_.store(true, std::memory_order_release);
+        }
+    }
+    writable_.notify_all();
+    for (const Ack& ack : acks_) {
+        if (ack.matched) {
+            handler_->on_published(ack.packet_id, ack.reason);
+        }
+    }
+    acks_.clear();
 }
 
 bool MqttConnection::keep_alive(std::chrono::steady_clock::time_point now) {

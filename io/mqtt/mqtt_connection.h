@@ -126,6 +126,20 @@ public:
 
     /// Queues one publish; flush() sends what was queued. Any thread.
     PublishResult publish(const OutgoingMessage& message);
+    /// The outbox held for a batch of publishes: one lock for the batch, not one per message.
+    /// Released (unlock) to wait for room, taken again (lock) to go on.
+    class Outbox {
+    public:
+        explicit Outbox(MqttConnection& connection)
+            : connection_(connection), lock_(connection.mutex_) {}
+        PublishResult publish(const OutgoingMessage& message);
+        void unlock() { lock_.unlock(); }
+        void lock() { lock_.lock(); }
+
+    private:
+        MqttConnection& connection_;
+        std::unique_lock<std::mutex> lock_;
+    };
     /// Wakes the loop to write what publish() queued: once per batch.
     void flush() noexcept;
     /// Waits until publish() has room and the connection is up; false at `deadline` or stop().
@@ -163,6 +177,9 @@ private:
     bool turn(std::chrono::milliseconds timeout);
     bool read_packets();
     bool handle(const mqtt::Packet& packet);
+    /// Applies the PUBACKs of one read to the outbox, under one lock.
+    void settle_acks();
+    PublishResult publish_locked(const OutgoingMessage& message);
     /// Writes what the loop produced and what publishers queued, under write_mutex_.
     bool write_pending(bool with_outbox = true);
     /// After a protocol error: a DISCONNECT with `reason_code`, and nothing else.
@@ -243,6 +260,12 @@ private:
     mqtt::Decoder decoder_;
     mqtt::OutboundTopicAliases outbound_aliases_;
     std::vector<mqtt::UserPropertyView> property_views_;
+    struct Ack {
+        std::uint16_t packet_id = 0;
+        std::uint8_t reason = 0;
+        bool matched = false;
+    };
+    std::vector<Ack> acks_;  ///< PUBACKs of the current read, settled at its end
     bool connack_ = false;
     mqtt::ConnackView connack_view_;
     std::string connack_reason_string_;

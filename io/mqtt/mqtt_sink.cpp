@@ -58,7 +58,7 @@ void MqttSink::log_failure(const std::string& text) noexcept {
     }
 }
 
-void MqttSink::publish(const Message& message) noexcept {
+void MqttSink::publish(MqttConnection::Outbox& outbox, const Message& message) noexcept {
     const auto& config = connection_.config();
     const std::string& topic = message.destination_topics[index()];
     property_views_.clear();
@@ -73,7 +73,7 @@ void MqttSink::publish(const Message& message) noexcept {
     out.qos = static_cast<std::uint8_t>(config.qos);
     out.retain = config.retain;
     while (true) {
-        switch (connection_.publish(out)) {
+        switch (outbox.publish(out)) {
             case PublishResult::queued:
                 counters.written.fetch_add(1, std::memory_order_relaxed);
                 return;
@@ -93,32 +93,42 @@ void MqttSink::publish(const Message& message) noexcept {
         // The outbox is full (the broker is slow or unreachable): what is queued goes out, and
         // this thread waits. That is the backpressure path: batches pile up to the pool's
         // bound, and the sources wait in turn.
+        outbox.unlock();
         connection_.flush();
         const auto now = std::chrono::steady_clock::now();
         auto until = now + wait_slice;
+        bool give_up = false;
         if (signals_->stopping.load(std::memory_order_relaxed)) {
             // One drain_timeout for the whole stop, not one per waiting message.
             if (give_up_at_ == std::chrono::steady_clock::time_point{}) {
                 give_up_at_ = now + std::chrono::seconds(config.drain_timeout);
             }
-            if (now >= give_up_at_) {
-                counters.failed.fetch_add(1, std::memory_order_relaxed);
-                log_failure("cannot deliver to " + config.broker + " when stopping; message for '" +
-                            topic + "' not published");
-                return;
-            }
+            give_up = now >= give_up_at_;
             until = std::min(until, give_up_at_);
         }
-        connection_.wait_writable(until);
+        if (!give_up) {
+            connection_.wait_writable(until);
+        }
+        outbox.lock();
+        if (give_up) {
+            counters.failed.fetch_add(1, std::memory_order_relaxed);
+            log_failure("cannot deliver to " + config.broker + " when stopping; message for '" +
+                        topic + "' not published");
+            return;
+        }
     }
 }
 
 void MqttSink::write(const Batch& batch) noexcept {
     bool queued = false;
-    for (const Message* message : batch) {
-        if (wants(*message)) {
-            publish(*message);
-            queued = true;
+    {
+        // One lock of the outbox for the whole batch.
+        MqttConnection::Outbox outbox(connection_);
+        for (const Message* message : batch) {
+            if (wants(*message)) {
+                publish(outbox, *message);
+                queued = true;
+            }
         }
     }
     // The whole batch goes out in one write; a batch with nothing for this destination costs

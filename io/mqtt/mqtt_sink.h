@@ -37,7 +37,7 @@ public:
     const MqttConfig& config() const noexcept { return connection_.config(); }
 
 private:
-    void publish(const Message& message) noexcept;
+    void publish(MqttConnection::Outbox& outbox, const Message& message) noexcept;
     void log_failure(const std::string& text) noexcept;
 
     // MqttHandler, on the connection's thread
