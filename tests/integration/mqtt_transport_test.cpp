@@ -267,8 +267,12 @@ TEST_F(MqttTransport, TlsWithTheRightCaDeliversEverything) {
     ASSERT_TRUE(subscriber.subscribe("out/#", 1));
     auto engine = start_connected_engine(
         write_pipeline(tls_keys(certs.ca_file), tls_keys(certs.ca_file)), "engine");
-    EXPECT_EQ(metric(http_port_, source_connected), 1);
-    EXPECT_EQ(metric(http_port_, destination_connected), 1);
+    // The connection can come up before the HTTP endpoint has the engine's metrics.
+    EXPECT_TRUE(eventually([&] { return metric(http_port_, source_connected) == 1; }, 5s))
+        << metric(http_port_, source_connected);
+    // The connection can come up before the HTTP endpoint has the engine's metrics.
+    EXPECT_TRUE(eventually([&] { return metric(http_port_, destination_connected) == 1; }, 5s))
+        << metric(http_port_, destination_connected);
 
     constexpr int n = 200;
     expect_round_trip(subscriber, *engine, n);
@@ -313,7 +317,9 @@ TEST_F(MqttTransport, UntrustedCaNeverConnectsAndRetries) {
     auto engine = start_engine(
         write_pipeline(tls_keys(certs.other_ca_file), tls_keys(certs.ca_file)), "engine");
     ASSERT_TRUE(engine->wait_for_err("out: connected to " + broker_->uri(), 15s)) << engine->err();
-    EXPECT_EQ(metric(http_port_, destination_connected), 1);
+    // The connection can come up before the HTTP endpoint has the engine's metrics.
+    EXPECT_TRUE(eventually([&] { return metric(http_port_, destination_connected) == 1; }, 5s))
+        << metric(http_port_, destination_connected);
     expect_source_never_connects(*engine, subscriber);
     // The log says why, in words a user can act on.
     EXPECT_NE(engine->err().find("in: cannot connect to " + broker_->uri() +
@@ -373,7 +379,9 @@ TEST_F(MqttTransport, WrongPasswordNeverConnectsAndRetries) {
                                     "    username: edgeflow\n    password: right-password\n"),
                      "engine");
     ASSERT_TRUE(engine->wait_for_err("out: connected to " + broker_->uri(), 10s)) << engine->err();
-    EXPECT_EQ(metric(http_port_, destination_connected), 1);
+    // The connection can come up before the HTTP endpoint has the engine's metrics.
+    EXPECT_TRUE(eventually([&] { return metric(http_port_, destination_connected) == 1; }, 5s))
+        << metric(http_port_, destination_connected);
     expect_source_never_connects(*engine, subscriber);
 }
 
@@ -536,7 +544,9 @@ TEST_F(MqttTransport, MaximumPacketSizeIsRespected) {
     EXPECT_TRUE(eventually([&] { return metric(http_port_, failed) == oversize; }, 5s))
         << metric(http_port_, failed) << " failed, expected " << oversize << "\n"
         << engine->err();
-    EXPECT_EQ(metric(http_port_, destination_connected), 1);
+    // The connection can come up before the HTTP endpoint has the engine's metrics.
+    EXPECT_TRUE(eventually([&] { return metric(http_port_, destination_connected) == 1; }, 5s))
+        << metric(http_port_, destination_connected);
     EXPECT_EQ(
         metric(http_port_, R"(edgeflow_mqtt_disconnects_total{endpoint="out",role="destination"})"),
         0)
