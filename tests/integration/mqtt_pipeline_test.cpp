@@ -13,34 +13,19 @@
 #include "tests/support/mosquitto.h"
 #include "tests/support/mqtt_client.h"
 #include "tests/support/process.h"
+#include "tests/support/run_output.h"
 
 using namespace std::chrono_literals;
 using edgeflow::test::Mosquitto;
 using edgeflow::test::Process;
 using edgeflow::test::Received;
+using edgeflow::test::seq_of;
+using edgeflow::test::summary_value;
 using edgeflow::test::TempDir;
 using edgeflow::test::TestPublisher;
 using edgeflow::test::TestSubscriber;
 
 namespace {
-
-/// The number in the summary row for `label` under the `column`-th numeric column.
-std::uint64_t summary_value(const std::string& summary, const std::string& label, int column) {
-    const auto at = summary.find(label);
-    if (at == std::string::npos) {
-        return ~std::uint64_t{0};
-    }
-    std::istringstream row(summary.substr(at + label.size(), summary.find('\n', at) - at));
-    std::uint64_t value = 0;
-    for (int i = 0; i <= column && (row >> value); ++i) {
-    }
-    return value;
-}
-
-int seq_of(const std::string& payload) {
-    const auto at = payload.find("\"seq\":");
-    return at == std::string::npos ? -1 : std::stoi(payload.substr(at + 6));
-}
 
 class MqttPipeline : public testing::Test {
 protected:

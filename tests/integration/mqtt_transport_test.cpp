@@ -24,14 +24,18 @@
 #include "tests/support/mosquitto.h"
 #include "tests/support/mqtt_client.h"
 #include "tests/support/process.h"
+#include "tests/support/run_output.h"
 
 using namespace std::chrono_literals;
+using edgeflow::test::eventually;
 using edgeflow::test::free_loopback_port;
 using edgeflow::test::Mosquitto;
 using edgeflow::test::MosquittoOptions;
 using edgeflow::test::MosquittoTls;
 using edgeflow::test::Process;
 using edgeflow::test::Received;
+using edgeflow::test::seq_of;
+using edgeflow::test::summary_value;
 using edgeflow::test::TempDir;
 using edgeflow::test::TestCertificates;
 using edgeflow::test::TestPublisher;
@@ -42,43 +46,12 @@ namespace {
 // Short, so a failing connection is retried several times within the tests' waits.
 constexpr const char* fast_reconnect = "    reconnect: {initial_delay_ms: 50, max_delay_ms: 200}\n";
 
-/// The number in the summary row for `label` under the `column`-th numeric column.
-std::uint64_t summary_value(const std::string& summary, const std::string& label, int column) {
-    const auto at = summary.find(label);
-    if (at == std::string::npos) {
-        return ~std::uint64_t{0};
-    }
-    std::istringstream row(summary.substr(at + label.size(), summary.find('\n', at) - at));
-    std::uint64_t value = 0;
-    for (int i = 0; i <= column && (row >> value); ++i) {
-    }
-    return value;
-}
-
-int seq_of(const std::string& payload) {
-    const auto at = payload.find("\"seq\":");
-    return at == std::string::npos ? -1 : std::stoi(payload.substr(at + 6));
-}
-
 std::size_t occurrences(const std::string& text, const std::string& needle) {
     std::size_t n = 0;
     for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
         ++n;
     }
     return n;
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
-template <typename F>
-bool eventually(F condition, std::chrono::milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > end) {
-            return false;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
 }
 
 /// The value of the sample `series` (name and labels exactly as exported) on the engine's

@@ -18,8 +18,10 @@
 #include "tests/support/mosquitto.h"
 #include "tests/support/mqtt_client.h"
 #include "tests/support/process.h"
+#include "tests/support/run_output.h"
 
 using namespace std::chrono_literals;
+using edgeflow::test::eventually;
 using edgeflow::test::free_loopback_port;
 using edgeflow::test::Mosquitto;
 using edgeflow::test::Process;
@@ -55,19 +57,6 @@ double metric(const std::string& text, const std::string& series) {
         }
     }
     return -1;
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
-template <typename F>
-bool eventually(F condition, std::chrono::milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > end) {
-            return false;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
 }
 
 TEST(RuntimeCommand, HttpEndpointReportsReadinessAndMovingCounters) {
