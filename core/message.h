@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,8 @@ struct Message {
     std::uint64_t source_line = 0;   ///< line in a file source (1-based), 0 when not from a file
     std::uint8_t qos = 0;
     std::string content_type;  ///< MQTT v5 content type; empty when none
+    /// MQTT v5 Message Expiry Interval as received, seconds; none when the message never expires.
+    std::optional<std::uint32_t> message_expiry_s;
 
     // Filled by the stages.
     Record record;
@@ -132,6 +135,7 @@ struct Message {
         source_line = 0;
         qos = 0;
         content_type.clear();
+        message_expiry_s.reset();
         record.clear();
         dead_letter = DeadLetterReason::none;
         dead_letter_stage = {};

@@ -3,11 +3,11 @@
 //   sources ─► IngestPort ─► ingest queue ─► dispatcher thread (batches) ─► FlowGraph
 //     ─► egress queue ─► egress thread ─► sinks ─► messages and batches back to their pools
 //
-// Threads: each source's own (an MQTT connection's event loop, a file reader), `ef-dispatch`, `ef-egress`, and the
-// `workers` oneTBB threads of the engine's task_arena (`ef-worker-N`). start() plans the CPU
-// layout (core/runtime/cpu_layout.h): workers are bound to their CPUs by an observer as they
-// enter the arena; the dispatch and egress threads run on the I/O CPUs, and sinks and sources
-// are started from a thread (`ef-io`) bound to the I/O CPUs, so the threads they create
+// Threads: each source's own (an MQTT connection's event loop, a file reader), `ef-dispatch`,
+// `ef-egress`, and the `workers` oneTBB threads of the engine's task_arena (`ef-worker-N`). start()
+// plans the CPU layout (core/runtime/cpu_layout.h): workers are bound to their CPUs by an observer
+// as they enter the arena; the dispatch and egress threads run on the I/O CPUs, and sinks and
+// sources are started from a thread (`ef-io`) bound to the I/O CPUs, so the threads they create
 // inherit that affinity. Everything is bounded: the ingest queue by its capacity (full policy:
 // block or drop_oldest, counted), the graph and egress queue by the batch pool, and messages by
 // the message pool, all allocated in start().

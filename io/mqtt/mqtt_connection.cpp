@@ -163,6 +163,8 @@ PublishResult MqttConnection::publish_locked(const OutgoingMessage& message) {
         shape.qos = message.qos;
         shape.packet_id = 1;
         shape.content_type = version_ == mqtt::Version::v5 ? message.content_type : "";
+        shape.message_expiry =
+            version_ == mqtt::Version::v5 ? message.message_expiry : std::nullopt;
         shape.user_properties = version_ == mqtt::Version::v5
                                     ? message.user_properties
                                     : std::span<const mqtt::UserPropertyView>{};
@@ -191,6 +193,7 @@ PublishResult MqttConnection::publish_locked(const OutgoingMessage& message) {
             ++slot.property_count;
         }
     }
+    slot.message_expiry = version_ == mqtt::Version::v5 ? message.message_expiry : std::nullopt;
     slot.qos = message.qos;
     slot.retain = message.retain;
     slot.sent = false;
@@ -277,6 +280,7 @@ void MqttConnection::move_outbox_to_wire() {
         publish.packet_id = slot.packet_id;
         publish.dup = slot.sent;  // sent on an earlier connection of a resumed session
         publish.content_type = slot.content_type;
+        publish.message_expiry = slot.message_expiry;
         publish.user_properties = property_views_;
         publish.topic = slot.topic;
         if (version_ == mqtt::Version::v5) {
@@ -410,7 +414,8 @@ bool MqttConnection::read_packets() {
         mqtt::Packet packet;
         mqtt::DecodeError error;
         while (read_begin_ < read_end_) {
-            const std::string_view bytes(read_buffer_.data() + read_begin_, read_end_ - read_begin_);
+            const std::string_view bytes(read_buffer_.data() + read_begin_,
+                                         read_end_ - read_begin_);
             const auto status = decoder_.next(bytes, packet, error);
             if (status == mqtt::DecodeStatus::need_more) {
                 break;
@@ -676,7 +681,7 @@ bool MqttConnection::connect_once() {
         broker_max_packet_.store(connack_view_.maximum_packet_size, std::memory_order_release);
         send_quota_ = std::min<std::size_t>(outbox_.size(), connack_view_.receive_maximum);
         outbound_aliases_.reset(version_ == mqtt::Version::v5 ? connack_view_.topic_alias_maximum
-                                                               : 0);
+                                                              : 0);
         // Everything not yet acknowledged goes out again, in order: with DUP set when the
         // broker kept the session (it may have seen them), as new publishes otherwise.
         outbox_unsent_ = 0;

@@ -15,9 +15,9 @@
 // Publishing, from any thread: publish() stores the message in the outbox (bounded by
 // max_inflight) under a lock; flush() encodes everything queued and, on plain TCP, writes it
 // from the caller's thread when the socket takes it, so the loop is not woken; otherwise (TLS,
-// a full socket, the loop writing) it wakes the loop once, which writes it. The loop sends at most the broker's Receive Maximum QoS 1 publishes
-// awaiting PUBACK. A QoS 0 publish leaves the outbox when written, a QoS 1 one when
-// acknowledged.
+// a full socket, the loop writing) it wakes the loop once, which writes it. At most the broker's
+// Receive Maximum QoS 1 publishes await their PUBACK at once. A QoS 0 publish leaves the outbox
+// when written, a QoS 1 one when acknowledged.
 //
 // Receiving: a QoS 1 PUBLISH is acknowledged by the loop after on_message returns, in the order
 // the publishes arrived. Nothing in the codec or the read path acknowledges anything, so this is
@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -83,6 +84,7 @@ struct OutgoingMessage {
     std::string_view payload;
     std::string_view content_type;
     std::span<const mqtt::UserPropertyView> user_properties;
+    std::optional<std::uint32_t> message_expiry;  ///< seconds; MQTT 5 only
     std::uint8_t qos = 0;
     bool retain = false;
 };
@@ -163,6 +165,7 @@ private:
         std::string content_type;
         std::vector<std::pair<std::string, std::string>> properties;
         std::size_t property_count = 0;
+        std::optional<std::uint32_t> message_expiry;
         std::uint16_t packet_id = 0;
         std::uint8_t qos = 0;
         bool retain = false;
@@ -207,8 +210,8 @@ private:
     mqtt::Version version_;
 
     std::thread thread_;
-    mutable std::mutex mutex_;  ///< guards last_error_, lost_at_ and the outbox
-    std::condition_variable wake_;     ///< backoff waits
+    mutable std::mutex mutex_;          ///< guards last_error_, lost_at_ and the outbox
+    std::condition_variable wake_;      ///< backoff waits
     std::condition_variable writable_;  ///< publishers waiting for outbox room
     std::atomic<bool> stopping_{false};
     std::atomic<bool> connected_{false};
@@ -243,9 +246,7 @@ private:
     std::atomic<bool> outbox_pending_{false};
     struct WirePendingOnExit {
         MqttConnection& c;
-        ~WirePendingOnExit() {
-            c.wire_pending_.store(!c.wire_.empty(), std::memory_order_release);
-        }
+        ~WirePendingOnExit() { c.wire_pending_.store(!c.wire_.empty(), std::memory_order_release); }
     };
 
     // Touched by the connection's thread only.

@@ -29,7 +29,8 @@ Status MqttSink::start(const EngineSignals& signals) {
 }
 
 std::string MqttSink::state() const {
-    return connection_.state() + ", " + std::to_string(connection_.outstanding()) + " awaiting PUBACK";
+    return connection_.state() + ", " + std::to_string(connection_.outstanding()) +
+           " awaiting PUBACK";
 }
 
 void MqttSink::add_readiness(Readiness& readiness) {
@@ -46,9 +47,10 @@ void MqttSink::metrics(MetricsWriter& writer) const {
                    static_cast<double>(load(counters.disconnects)));
     writer.counter("edgeflow_mqtt_reconnects_total", "MQTT connections made again after a loss",
                    labels, static_cast<double>(load(counters.reconnects)));
-    writer.counter("edgeflow_mqtt_protocol_errors_total",
-                   "MQTT packets from the broker that broke the protocol (each closed the connection)",
-                   labels, static_cast<double>(connection_.protocol_errors()));
+    writer.counter(
+        "edgeflow_mqtt_protocol_errors_total",
+        "MQTT packets from the broker that broke the protocol (each closed the connection)", labels,
+        static_cast<double>(connection_.protocol_errors()));
 }
 
 void MqttSink::log_failure(const std::string& text) noexcept {
@@ -70,6 +72,20 @@ void MqttSink::publish(MqttConnection::Outbox& outbox, const Message& message) n
     out.payload = message.output;
     out.content_type = message.content_type;
     out.user_properties = property_views_;
+    if (message.message_expiry_s && !dead_letter()) {
+        // What is left of the interval after the time spent in the engine, at least a second:
+        // a message that came to expire here still goes out, and the broker's next hop decides.
+        // A dead letter is kept for inspection, so it does not expire.
+        const std::uint64_t now =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::steady_clock::now().time_since_epoch())
+                                           .count());
+        const std::uint64_t spent_s = message.ingest_ns != 0 && now > message.ingest_ns
+                                          ? (now - message.ingest_ns) / 1'000'000'000
+                                          : 0;
+        out.message_expiry = static_cast<std::uint32_t>(std::max<std::uint64_t>(
+            1, *message.message_expiry_s > spent_s ? *message.message_expiry_s - spent_s : 1));
+    }
     out.qos = static_cast<std::uint8_t>(config.qos);
     out.retain = config.retain;
     while (true) {

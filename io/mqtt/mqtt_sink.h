@@ -1,13 +1,16 @@
 // MqttSink (kind `mqtt`): publishes each message to its destination topic.
 //
-// Keys: see io/mqtt/mqtt_config.h. write() is called from the engine's egress thread: it queues
-// the batch's publishes in the connection's outbox and wakes the connection's loop once, which
-// writes them together. The acknowledgements arrive on that loop. At most max_inflight publishes
-// wait in the outbox (queued, or awaiting their PUBACK); when it is full, or the connection is
-// down, the sink waits (backpressure up to the sources) instead of dropping. A QoS 1 publish stays
-// in the outbox until acknowledged, across reconnects, so a broker restart loses nothing. MQTT 5 user properties and the content type are carried through. A publish the broker or
-// library refuses is logged and counted as failed. close() waits up to drain_timeout for
-// outstanding acknowledgements.
+// Keys: see io/mqtt/mqtt_config.h. write() is called from the egress thread, or from a source's
+// thread running a burst to completion: it queues the batch's publishes in the connection's
+// outbox under one lock and flushes once, which writes them together (from the calling thread on
+// plain TCP, or by waking the connection's loop). The acknowledgements arrive on that loop. At
+// most max_inflight publishes wait in the outbox (queued, or awaiting their PUBACK); when it is
+// full, or the connection is down, the sink waits (backpressure up to the sources) instead of
+// dropping. A QoS 1 publish stays in the outbox until acknowledged, across reconnects, so a
+// broker restart loses nothing. MQTT 5 user properties, the content type and the message expiry
+// (less the time spent in the engine) are carried through. A publish the broker refuses, or one
+// larger than its maximum packet size, is logged and counted as failed. close() waits up to
+// drain_timeout for outstanding acknowledgements.
 #pragma once
 
 #include <atomic>

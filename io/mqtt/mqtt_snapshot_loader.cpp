@@ -81,7 +81,8 @@ void MqttSnapshotLoader::on_message(const mqtt::PublishView& message) {
     const std::string_view payload = message.payload;
     if (Status s = apply_(payload); !s) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
-        log_warn("lkv", name_ + ": snapshot on " + std::string(message.topic) + " not loaded: " + s.message());
+        log_warn("lkv", name_ + ": snapshot on " + std::string(message.topic) +
+                            " not loaded: " + s.message());
         return;
     }
     loaded_.fetch_add(1, std::memory_order_relaxed);

@@ -49,9 +49,10 @@ void MqttSource::metrics(MetricsWriter& writer) const {
                    static_cast<double>(load(counters.disconnects)));
     writer.counter("edgeflow_mqtt_reconnects_total", "MQTT connections made again after a loss",
                    labels, static_cast<double>(load(counters.reconnects)));
-    writer.counter("edgeflow_mqtt_protocol_errors_total",
-                   "MQTT packets from the broker that broke the protocol (each closed the connection)",
-                   labels, static_cast<double>(connection_.protocol_errors()));
+    writer.counter(
+        "edgeflow_mqtt_protocol_errors_total",
+        "MQTT packets from the broker that broke the protocol (each closed the connection)", labels,
+        static_cast<double>(connection_.protocol_errors()));
 }
 
 Status MqttSource::on_connected(MqttConnection& connection) {
@@ -89,6 +90,7 @@ void MqttSource::on_message(const mqtt::PublishView& incoming) {
     assign_padded(message->payload, incoming.payload);
     message->qos = incoming.qos;
     message->content_type.assign(incoming.content_type);
+    message->message_expiry_s = incoming.message_expiry;
     mqtt::for_each_user_property(incoming.user_properties, [&](mqtt::UserPropertyView p) {
         message->add_property(p.key, p.value);
     });

@@ -115,6 +115,40 @@ TEST_F(MqttPipeline, Qos1RoundTripDeliversExactlyNInPerTopicOrder) {
         << engine->out();
 }
 
+// A message's MQTT 5 Message Expiry Interval goes on with it, less the time it spent in the
+// engine; one without an interval stays without; a dead letter is kept for inspection and does
+// not expire.
+TEST_F(MqttPipeline, MessageExpiryIsCarriedToTheOutput) {
+    TestSubscriber subscriber(broker_->uri(), "test-sub");
+    ASSERT_TRUE(subscriber.subscribe("out/#", 1));
+    ASSERT_TRUE(subscriber.subscribe("deadletter/#", 1));
+    auto engine = start_engine(write_pipeline(), "engine");
+
+    TestPublisher publisher(broker_->uri(), "test-pub");
+    ASSERT_TRUE(
+        publisher.publish_expiring("plant/a/telemetry", "{\"device\":\"exp\",\"seq\":1}", 120));
+    ASSERT_TRUE(publisher.publish("plant/a/telemetry", "{\"device\":\"keep\",\"seq\":2}"));
+    ASSERT_TRUE(publisher.publish_expiring("plant/a/telemetry", "not json", 120));
+    ASSERT_TRUE(subscriber.wait_for(3, 15s)) << engine->err();
+    std::map<std::string, Received> by_topic;
+    for (const auto& m : subscriber.messages()) {
+        by_topic.emplace(m.topic, m);
+    }
+    ASSERT_EQ(by_topic.count("out/a/exp"), 1u);
+    const auto& expiring = by_topic.at("out/a/exp");
+    ASSERT_TRUE(expiring.message_expiry.has_value());
+    // The broker counts down too: what reaches the subscriber is at most the 120 s sent.
+    EXPECT_LE(*expiring.message_expiry, 120u);
+    EXPECT_GE(*expiring.message_expiry, 110u);
+    ASSERT_EQ(by_topic.count("out/a/keep"), 1u);
+    EXPECT_FALSE(by_topic.at("out/a/keep").message_expiry.has_value());
+    ASSERT_EQ(by_topic.count("deadletter/plant/a/telemetry"), 1u);
+    EXPECT_FALSE(by_topic.at("deadletter/plant/a/telemetry").message_expiry.has_value());
+
+    engine->signal(SIGTERM);
+    EXPECT_EQ(engine->wait(20s).value_or(-1), 0) << engine->err();
+}
+
 TEST_F(MqttPipeline, MalformedPayloadsReachTheDeadLetterTopicWithReasons) {
     TestSubscriber subscriber(broker_->uri(), "test-sub");
     ASSERT_TRUE(subscriber.subscribe("deadletter/#", 1));

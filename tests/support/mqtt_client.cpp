@@ -39,7 +39,7 @@ bool TestSubscriber::subscribe(const std::string& filter, int qos) {
 }
 
 void TestSubscriber::message_arrived(mqtt::const_message_ptr message) {
-    Received r{message->get_topic(), message->to_string(), {}, {}};
+    Received r{message->get_topic(), message->to_string(), {}, {}, {}};
     const auto& props = message->get_properties().c_struct();
     for (int i = 0; i < props.count; ++i) {
         const auto& p = props.array[i];
@@ -48,6 +48,8 @@ void TestSubscriber::message_arrived(mqtt::const_message_ptr message) {
                                       std::string(p.value.value.data, p.value.value.len));
         } else if (p.identifier == MQTTPROPERTY_CODE_CONTENT_TYPE) {
             r.content_type.assign(p.value.data.data, p.value.data.len);
+        } else if (p.identifier == MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL) {
+            r.message_expiry = static_cast<std::uint32_t>(p.value.integer4);
         }
     }
     {
@@ -103,6 +105,24 @@ bool TestPublisher::publish(const std::string& topic, const std::string& payload
             builder.properties(props);
         }
         return client_->publish(builder.finalize())->wait_for(std::chrono::seconds(5));
+    } catch (const mqtt::exception&) {
+        return false;
+    }
+}
+
+bool TestPublisher::publish_expiring(const std::string& topic, const std::string& payload,
+                                     std::uint32_t expiry_s) {
+    try {
+        mqtt::properties props;
+        props.add(
+            mqtt::property(mqtt::property::MESSAGE_EXPIRY_INTERVAL, static_cast<int>(expiry_s)));
+        auto message = mqtt::message_ptr_builder()
+                           .topic(topic)
+                           .payload(payload)
+                           .qos(1)
+                           .properties(props)
+                           .finalize();
+        return client_->publish(message)->wait_for(std::chrono::seconds(5));
     } catch (const mqtt::exception&) {
         return false;
     }

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,7 @@ struct Received {
     std::string payload;
     std::vector<std::pair<std::string, std::string>> properties;
     std::string content_type;
+    std::optional<std::uint32_t> message_expiry;  ///< seconds, when the publish carried one
 };
 
 class TestSubscriber : public mqtt::callback {
@@ -48,6 +50,9 @@ public:
     bool publish(const std::string& topic, const std::string& payload, int qos = 1,
                  const std::vector<std::pair<std::string, std::string>>& properties = {},
                  bool retain = false);
+    /// Publishes at QoS 1 with an MQTT 5 Message Expiry Interval and waits for the PUBACK.
+    bool publish_expiring(const std::string& topic, const std::string& payload,
+                          std::uint32_t expiry_s);
     /// Publishes without waiting; flush() waits for all outstanding ones.
     void publish_async(const std::string& topic, const std::string& payload, int qos = 1);
     bool flush(std::chrono::milliseconds timeout);

@@ -58,7 +58,8 @@ bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
 bool is_ip_address(const std::string& host) {
     in6_addr v6{};
     in_addr v4{};
-    return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+    return inet_pton(AF_INET, host.c_str(), &v4) == 1 ||
+           inet_pton(AF_INET6, host.c_str(), &v6) == 1;
 }
 
 }  // namespace
@@ -77,10 +78,10 @@ std::unique_ptr<TlsContext> TlsContext::create(const TlsConfig& config, Status& 
         if (SSL_CTX_load_verify_locations(
                 context, config.ca_file.empty() ? nullptr : config.ca_file.c_str(),
                 config.ca_dir.empty() ? nullptr : config.ca_dir.c_str()) != 1) {
-            status = Status::error(openssl_error(
-                ("cannot load the CA certificates from " +
-                 (config.ca_file.empty() ? config.ca_dir : config.ca_file))
-                    .c_str()));
+            status = Status::error(
+                openssl_error(("cannot load the CA certificates from " +
+                               (config.ca_file.empty() ? config.ca_dir : config.ca_file))
+                                  .c_str()));
             return nullptr;
         }
     } else if (SSL_CTX_set_default_verify_paths(context) != 1) {
@@ -141,8 +142,8 @@ Status Stream::connect_tcp(const std::string& host, int port,
     }
     std::string last = "no address";
     for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
-        const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                                a->ai_protocol);
+        const int fd =
+            ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0) {
             last = std::strerror(errno);
             continue;

@@ -222,8 +222,8 @@ Bytes connack(bool session_present = false, const Bytes& properties = {}) {
 class MqttConnectionTest : public testing::Test {
 protected:
     void start(MqttConfig config) {
-        connection_ = std::make_unique<MqttConnection>("test", std::move(config), disconnects_,
-                                                       reconnects_);
+        connection_ =
+            std::make_unique<MqttConnection>("test", std::move(config), disconnects_, reconnects_);
         ASSERT_TRUE(connection_->start(handler_));
     }
     void TearDown() override {
@@ -315,7 +315,7 @@ TEST_F(MqttConnectionTest, ReceiveMaximumBoundsPublishesAwaitingAcknowledgement)
     for (int i = 0; i < 2; ++i) {
         const auto publish = broker_.read_packet();
         ASSERT_TRUE(publish.has_value());
-        EXPECT_EQ(publish->header & 0xF6, 0x32);  // PUBLISH, QoS 1
+        EXPECT_EQ(publish->header & 0xF6, 0x32);        // PUBLISH, QoS 1
         ids.push_back(publish->body.substr(2 + 3, 2));  // after the topic "out"
     }
     EXPECT_FALSE(broker_.read_packet(200ms).has_value()) << "more than Receive Maximum in flight";
