@@ -19,7 +19,8 @@ void parse_listen(const ConfigNode& node, HttpConfig& http, ConfigErrors& errors
         return;
     }
     const std::string& text = node.scalar;
-    if (text == "off" && !node.quoted) {
+    // Quoted or not: a YAML-cautious user writes "off" so that it stays a string.
+    if (text == "off") {
         http.enabled = false;
         return;
     }

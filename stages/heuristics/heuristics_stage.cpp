@@ -224,6 +224,9 @@ std::unique_ptr<HeuristicsStage> HeuristicsStage::build(const ConfigNode& node,
             if (!common.kind.empty()) {
                 errors.add(*item.find("kind"), heuristics::rule_kind_names(),
                            "\"" + common.kind + "\"");
+                // Without a kind the rule's other keys cannot be judged: reporting them as
+                // unknown would only bury the one error that matters.
+                continue;
             }
             r.finish();
             continue;

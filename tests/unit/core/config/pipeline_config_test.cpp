@@ -364,6 +364,9 @@ TEST(PipelineConfig, ThreadPlacementDefaults) {
     EXPECT_FALSE(r.http.explicit_listen);
     EXPECT_FALSE(parse(std::string(minimal) + "runtime: {http: {listen: off}}\n")
                      .config.runtime.http.enabled);
+    const auto quoted = parse(std::string(minimal) + "runtime: {http: {listen: \"off\"}}\n");
+    EXPECT_TRUE(quoted.errors.empty());
+    EXPECT_FALSE(quoted.config.runtime.http.enabled);
     EXPECT_EQ(parse(std::string(minimal) + "runtime: {cpus: \"2\"}\n").config.effective_workers(),
               1u);
 }

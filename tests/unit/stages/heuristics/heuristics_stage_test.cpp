@@ -98,6 +98,11 @@ TEST(HeuristicsConfig, RulesAreChecked) {
                            "  - {id: a, kind: threshold, input: v, high: 2}\n"),
               "");
     EXPECT_NE(build_errors("  - {id: a, kind: nonsense}\n"), "");
+    // An unknown kind is reported alone, with the kinds there are; not its keys as unknown too.
+    const std::string unknown = build_errors("  - {id: a, kind: thresold, input: v, high: 1}\n");
+    EXPECT_NE(unknown.find("found \"thresold\""), std::string::npos) << unknown;
+    EXPECT_NE(unknown.find("threshold"), std::string::npos) << unknown;
+    EXPECT_EQ(unknown.find("unknown key"), std::string::npos) << unknown;
     EXPECT_NE(build_errors("  - {id: a, kind: threshold, input: v, high: 1, hgih: 2}\n"), "");
     EXPECT_EQ(build_errors("  - {id: a, kind: threshold, input: v, high: 1}\n"), "");
 }
