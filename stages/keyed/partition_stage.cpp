@@ -24,13 +24,42 @@ void PartitionStage::process(Batch& batch, StageContext& ctx) noexcept {
         m.key_hash = key_hash(m.key);
         if (!time_) {
             m.event_time_ms = arrival_ms;
-        } else if (!event_time_ms(time_->eval(m, eval), format_, m.event_time_ms)) {
-            m.reject(DeadLetterReason::event_time_invalid, kind,
-                     "the event_time field is missing or not a timestamp");
+        } else if (const expr::Value value = time_->eval(m, eval);
+                   !event_time_ms(value, format_, m.event_time_ms)) {
+            reject_event_time(m, value);
             return Outcome::rejected;
         }
         return Outcome::kept;
     });
+}
+
+// Names the event-time field and what it held, cut to a bounded length, so a dead letter says
+// which field to fix and how it was wrong. Builds text only for a rejected message.
+void PartitionStage::reject_event_time(Message& m, const expr::Value& value) const {
+    constexpr std::size_t shown = 64;
+    std::string& detail = m.detail_buffer;
+    detail.clear();
+    detail.append("event_time ").append(time_->text()).append(": ");
+    if (value.is_missing()) {
+        detail.append("missing");
+    } else {
+        const std::size_t start = detail.size();
+        detail.push_back('"');
+        if (transform::append_key_text(detail, value)) {
+            if (detail.size() - start - 1 > shown) {
+                detail.resize(start + 1 + shown);
+                detail.append("...");
+            }
+            detail.append("\", not a timestamp");
+        } else {
+            detail.resize(start);
+            const std::string_view what = expr::to_string(value.kind);
+            const bool vowel =
+                !what.empty() && std::string_view("aeiou").find(what[0]) != std::string_view::npos;
+            detail.append(vowel ? "an " : "a ").append(what).append(", not a timestamp");
+        }
+    }
+    m.reject(DeadLetterReason::event_time_invalid, kind, detail);
 }
 
 std::string PartitionStage::describe() const {

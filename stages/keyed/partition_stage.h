@@ -33,6 +33,8 @@ public:
     std::string describe() const;
 
 private:
+    void reject_event_time(Message& m, const expr::Value& value) const;
+
     std::shared_ptr<const transform::Formula> key_;
     std::shared_ptr<const transform::Formula> time_;
     TimeFormat format_;
