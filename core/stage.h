@@ -85,6 +85,9 @@ public:
     /// `edgeflow run`, before the engine starts.
     virtual void add_readiness(Readiness& readiness) { static_cast<void>(readiness); }
     StageCounters counters;
+    /// The stage's `name` in the pipeline file, empty when it has none. The summary and the
+    /// `stage` label of its metrics use it, so two stages of one kind can be told apart.
+    std::string name;
     /// Time process() took per batch, recorded by the graph.
     LatencyHistogram batch_latency;
 };

@@ -170,6 +170,10 @@ BuiltStages build_stages(const PipelineConfig& config, std::shared_ptr<DeadLette
                     ctx.section_lkv = nullptr;  // a stateless stage ends the stateful section
                 }
                 if (auto stage = kind->build(item, ctx)) {
+                    if (const ConfigNode* name = item.find("name");
+                        name != nullptr && name->is_scalar()) {
+                        stage->name = name->scalar;
+                    }
                     stages.push_back(std::move(stage));
                 }
             }

@@ -47,6 +47,20 @@ std::string format_row(const char* format, ...) {
     return line;
 }
 
+// The `stage` label of each stage: its name, or its kind; a second one of the same gets "-2".
+std::vector<std::string> label_stages(const std::vector<std::unique_ptr<AnyStage>>& stages) {
+    std::vector<std::string> labels;
+    for (const auto& stage : stages) {
+        std::string label = stage->name.empty() ? std::string(stage->kind()) : stage->name;
+        std::size_t same = 1;
+        for (const auto& earlier : labels) {
+            same += earlier == label || earlier.starts_with(label + "-") ? 1 : 0;
+        }
+        labels.push_back(same == 1 ? label : label + "-" + std::to_string(same));
+    }
+    return labels;
+}
+
 }  // namespace
 
 Engine::Engine(const PipelineConfig& config, std::vector<std::unique_ptr<AnyStage>> stages,
@@ -65,6 +79,7 @@ Engine::Engine(const PipelineConfig& config, std::vector<std::unique_ptr<AnyStag
       ingest_space_(static_cast<ssize_t>(config.runtime.ingest_queue.capacity)),
       egress_(2 * total_batches(config) + 64),
       egress_token_(egress_),
+      stage_labels_(label_stages(stages_)),
       has_sharded_stages_(std::any_of(stages_.begin(), stages_.end(), [](const auto& stage) {
           return stage->shape() == StageShape::sharded;
       })) {}
@@ -82,15 +97,6 @@ Status Engine::start() {
     }
     layout_ = std::move(*layout);
     workers_ = layout_.workers;
-    stage_labels_.clear();
-    for (const auto& stage : stages_) {
-        std::string label(stage->kind());
-        std::size_t same = 1;
-        for (const auto& earlier : stage_labels_) {
-            same += earlier == label || earlier.starts_with(label + "-") ? 1 : 0;
-        }
-        stage_labels_.push_back(same == 1 ? label : label + "-" + std::to_string(same));
-    }
 
     const std::size_t batches = total_batches(config_);
     // Every message is in exactly one place: the ingest queue, a batch, or a source's hands.
@@ -579,9 +585,10 @@ std::string Engine::summary() const {
                       "queue", "ingest", "", "", "", load(ingest_counters_.dropped),
                       ingest_counters_.depth.high_water.load(),
                       config_.runtime.ingest_queue.capacity, load(ingest_counters_.waits));
-    for (const auto& st : stages_) {
+    for (std::size_t i = 0; i < stages_.size(); ++i) {
+        const AnyStage* st = stages_[i].get();
         out += format_row("  %-10s %-24s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
-                          "stage", std::string(st->kind()).c_str(), load(st->counters.in),
+                          "stage", stage_labels_[i].c_str(), load(st->counters.in),
                           load(st->counters.out), load(st->counters.errors),
                           load(st->counters.dropped));
         if (const std::string state = st->state(); !state.empty()) {

@@ -456,6 +456,30 @@ TEST_P(EngineWithoutInline, EveryBatchGoesToTheWorkers) {
 INSTANTIATE_TEST_SUITE_P(Policies, EngineWithoutInline, testing::Values(FullPolicy::block),
                          policy_name);
 
+// The summary (and the `stage` label of the metrics) calls a stage by its name; two of one name
+// or kind are told apart by a count.
+TEST(EngineLabels, StagesAreCalledByTheirNames) {
+    PipelineConfig config;
+    config.file = "engine_test.yaml";
+    EndpointConfig destination;
+    destination.name = "out";
+    destination.kind = "null";
+    destination.topic = "{topic}";
+    config.destinations.push_back(destination);
+    auto counts = std::make_shared<DeadLetterCounts>();
+    ConfigErrors errors(config.file);
+    auto stages = build_stages(config, counts, errors).stages;
+    ASSERT_TRUE(errors.empty()) << errors.to_string();
+    ASSERT_EQ(stages.size(), 3u);  // parse, route, serialize
+    stages[0]->name = "decode";
+    stages[1]->name = "decode";
+    Engine engine(config, std::move(stages), {}, {}, counts);
+    const std::string summary = engine.summary();
+    EXPECT_NE(summary.find("stage      decode "), std::string::npos) << summary;
+    EXPECT_NE(summary.find("stage      decode-2 "), std::string::npos) << summary;
+    EXPECT_NE(summary.find("stage      serialize "), std::string::npos) << summary;
+}
+
 class EngineRunToCompletion : public EngineQueueTest {};
 
 // Each burst is handed over while nothing else is in the engine: the source's own thread runs

@@ -80,6 +80,21 @@ TEST(StageRegistry, BuildsParseRouteSerialize) {
     }
 }
 
+// A stage's `name` goes with it, so the summary and the `stage` metric label tell two stages
+// of one kind apart; stages without one are known by their kind.
+TEST(StageRegistry, StagesKeepTheirNames) {
+    const Built built = build(std::string(one_destination) + R"(stages:
+  - {kind: transform, name: first, map: [{inputs: [a], output: a}]}
+  - {kind: transform, map: [{inputs: [b], output: b}]}
+)");
+    ASSERT_THAT(built.errors, IsEmpty());
+    std::vector<std::string> names;
+    for (const auto& stage : built.stages) {
+        names.push_back(stage->name);
+    }
+    EXPECT_THAT(names, testing::ElementsAre("", "first", "", "", ""));
+}
+
 class StagePipeline : public testing::Test {
 protected:
     void SetUp() override {
