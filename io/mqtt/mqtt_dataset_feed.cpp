@@ -1,6 +1,5 @@
 #include "io/mqtt/mqtt_dataset_feed.h"
 
-
 #include <chrono>
 
 #include "core/log.h"

@@ -295,8 +295,9 @@ TEST_F(MqttTransport, UntrustedCaNeverConnectsAndRetries) {
         << metric(http_port_, destination_connected);
     expect_source_never_connects(*engine, subscriber);
     // The log says why, in words a user can act on.
-    EXPECT_NE(engine->err().find("in: cannot connect to " + broker_->uri() +
-                                 " (TLS certificate verify failed: self-signed certificate in certificate chain"),
+    EXPECT_NE(engine->err().find(
+                  "in: cannot connect to " + broker_->uri() +
+                  " (TLS certificate verify failed: self-signed certificate in certificate chain"),
               std::string::npos)
         << engine->err();
 }

@@ -170,7 +170,7 @@ struct Packet {
     std::size_t size = 0;  ///< bytes of the read buffer this packet used (header included)
     ConnackView connack;
     PublishView publish;
-    AckView ack;  ///< PUBACK
+    AckView ack;        ///< PUBACK
     SubackView suback;  ///< SUBACK, UNSUBACK
     DisconnectView disconnect;
     AuthView auth;
@@ -301,7 +301,7 @@ struct PublishOptions {
 struct Subscription {
     std::string_view filter;  ///< may be $share/<group>/<filter>
     std::uint8_t qos = 1;
-    bool no_local = false;            ///< MQTT 5
+    bool no_local = false;             ///< MQTT 5
     bool retain_as_published = false;  ///< MQTT 5
     std::uint8_t retain_handling = 0;  ///< MQTT 5: 0 send, 1 only for new, 2 never
 };

@@ -449,8 +449,9 @@ TEST(MqttDecoder, Publish311DoesNotReadPropertiesOutOfThePayload) {
 
 TEST(MqttDecoder, PublishTopicInAnyWellFormedUtf8) {
     // Two-, three- and four-byte sequences, the highest code point, and a long ASCII run.
-    const std::string topic = "plant/temp\xC3\xA9rature/\xE2\x88\x91/\xF0\x9F\x98\x80/"
-                              "\xF4\x8F\xBF\xBF/abcdefghijklmnopqrstuvwxyz";
+    const std::string topic =
+        "plant/temp\xC3\xA9rature/\xE2\x88\x91/\xF0\x9F\x98\x80/"
+        "\xF4\x8F\xBF\xBF/abcdefghijklmnopqrstuvwxyz";
     Decoder decoder;
     const Packet p = decode_one(decoder, packet(0x30, str(topic) + props("") + "x"));
     EXPECT_EQ(p.publish.topic, topic);

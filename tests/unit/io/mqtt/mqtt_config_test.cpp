@@ -363,11 +363,12 @@ TEST(MqttConfigErrors, TlsOnlyWithSsl) {
 }
 
 TEST(MqttConfigErrors, UnknownTlsKey) {
-    EXPECT_THAT(parse("sources:\n  - kind: mqtt\n    broker: ssl://h:8883\n    topics: a\n"
-                      "    tls: {ca: x}\ndestinations:\n  - kind: null\n")
-                    .errors,
-                ElementsAre("pipeline.yaml:5:11: sources[0].tls.ca: expected one of the keys of "
-                            "tls: ca_dir ca_file cert_file key_file verify, found unknown key \"ca\""));
+    EXPECT_THAT(
+        parse("sources:\n  - kind: mqtt\n    broker: ssl://h:8883\n    topics: a\n"
+              "    tls: {ca: x}\ndestinations:\n  - kind: null\n")
+            .errors,
+        ElementsAre("pipeline.yaml:5:11: sources[0].tls.ca: expected one of the keys of "
+                    "tls: ca_dir ca_file cert_file key_file verify, found unknown key \"ca\""));
 }
 
 TEST(MqttConfigErrors, Protocol) {
