@@ -55,6 +55,30 @@ bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
     }
 }
 
+// One recv or send on a non-blocking socket, retried on EINTR. A recv of 0 bytes is the peer
+// closing; a send of 0 bytes is only nothing moved.
+template <typename Call>
+IoResult plain_io(Call call, bool zero_closes, std::size_t& moved, std::string& error) noexcept {
+    while (true) {
+        const ssize_t n = call();
+        if (n > 0 || (n == 0 && !zero_closes)) {
+            moved = static_cast<std::size_t>(n);
+            return IoResult::done;
+        }
+        if (n == 0) {
+            return IoResult::closed;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return IoResult::would_block;
+        }
+        error = std::strerror(errno);
+        return IoResult::failed;
+    }
+}
+
 bool is_ip_address(const std::string& host) {
     in6_addr v6{};
     in_addr v4{};
@@ -260,24 +284,7 @@ IoResult Stream::read(char* into, std::size_t capacity, std::size_t& got) noexce
         const int rc = SSL_read_ex(ssl_, into, capacity, &got);
         return rc == 1 ? IoResult::done : tls_result(rc, "TLS read failed");
     }
-    while (true) {
-        const ssize_t n = ::recv(fd_, into, capacity, 0);
-        if (n > 0) {
-            got = static_cast<std::size_t>(n);
-            return IoResult::done;
-        }
-        if (n == 0) {
-            return IoResult::closed;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return IoResult::would_block;
-        }
-        error_ = std::strerror(errno);
-        return IoResult::failed;
-    }
+    return plain_io([&] { return ::recv(fd_, into, capacity, 0); }, true, got, error_);
 }
 
 IoResult Stream::write(std::string_view bytes, std::size_t& put) noexcept {
@@ -288,21 +295,8 @@ IoResult Stream::write(std::string_view bytes, std::size_t& put) noexcept {
         const int rc = SSL_write_ex(ssl_, bytes.data(), bytes.size(), &put);
         return rc == 1 ? IoResult::done : tls_result(rc, "TLS write failed");
     }
-    while (true) {
-        const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n >= 0) {
-            put = static_cast<std::size_t>(n);
-            return IoResult::done;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return IoResult::would_block;
-        }
-        error_ = std::strerror(errno);
-        return IoResult::failed;
-    }
+    return plain_io([&] { return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }, false,
+                    put, error_);
 }
 
 bool Stream::buffered() const noexcept {
