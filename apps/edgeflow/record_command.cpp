@@ -208,9 +208,9 @@ public:
         return status;
     }
 
-    void on_message(const mqtt::PublishView& message) override {
+    bool on_message(const mqtt::PublishView& message) override {
         if (done_.load(std::memory_order_relaxed)) {
-            return;
+            return true;
         }
         const std::string_view payload = message.payload;
         property_count_ = 0;
@@ -233,12 +233,13 @@ public:
                 write_error_ = std::strerror(errno);
             }
             done_.store(true, std::memory_order_release);
-            return;
+            return true;
         }
         const auto recorded = recorded_.fetch_add(1, std::memory_order_acq_rel) + 1;
         if (limit_ > 0 && recorded >= limit_) {
             done_.store(true, std::memory_order_release);
         }
+        return true;
     }
 
     void on_published(std::uint16_t, std::uint8_t) override {}

@@ -469,8 +469,8 @@ bool MqttConnection::handle(const mqtt::Packet& packet) {
                 lose("the broker sent a QoS 2 message; only QoS 0 and 1 are subscribed");
                 return false;
             }
-            handler_->on_message(packet.publish);
-            if (packet.publish.qos == 1) {
+            const bool taken = handler_->on_message(packet.publish);
+            if (packet.publish.qos == 1 && taken) {
                 mqtt::encode_puback(local_, version_, packet.publish.packet_id);
             }
             return true;

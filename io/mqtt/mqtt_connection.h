@@ -60,8 +60,10 @@ public:
     /// the connection closed and retried.
     virtual Status on_connected(MqttConnection& connection) = 0;
     /// A message arrived. Its views are valid until this returns. May wait (backpressure): only
-    /// this connection stalls.
-    virtual void on_message(const mqtt::PublishView& message) = 0;
+    /// this connection stalls. Returns whether the owner took it: a QoS 1 message not taken
+    /// (the engine is aborting) is not acknowledged, so a kept session has the broker send it
+    /// again.
+    virtual bool on_message(const mqtt::PublishView& message) = 0;
     /// Every packet of one read from the socket was handled (a burst of on_message calls
     /// ended), before the PUBACKs for them are written.
     virtual void on_burst_end() {}

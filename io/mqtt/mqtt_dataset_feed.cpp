@@ -45,14 +45,14 @@ Status MqttDatasetFeed::on_connected(MqttConnection& connection) {
     return connection.subscribe(connection.config().topics, 1);
 }
 
-void MqttDatasetFeed::on_message(const mqtt::PublishView& message) {
+bool MqttDatasetFeed::on_message(const mqtt::PublishView& message) {
     const std::string_view text = message.payload;
     Status s = dataset_->load(text);
     if (!s) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
         log_error("dataset", s.message() + " (from topic " + std::string(message.topic) +
                                  "); the previous records stay in use");
-        return;
+        return true;
     }
     log_info("dataset", "dataset '" + dataset_->name() + "' loaded " +
                             std::to_string(dataset_->record_count()) + " records from " +
@@ -65,6 +65,7 @@ void MqttDatasetFeed::on_message(const mqtt::PublishView& message) {
         }
     }
     loaded_.notify_all();
+    return true;
 }
 
 }  // namespace edgeflow

@@ -45,7 +45,7 @@ private:
 
     // MqttHandler, on the connection's thread
     Status on_connected(MqttConnection&) override { return Status::ok(); }
-    void on_message(const mqtt::PublishView&) override {}
+    bool on_message(const mqtt::PublishView&) override { return true; }
     void on_published(std::uint16_t packet_id, std::uint8_t reason) override;
 
     MqttConnection connection_;

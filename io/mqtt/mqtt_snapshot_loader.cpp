@@ -66,26 +66,27 @@ Status MqttSnapshotLoader::on_connected(MqttConnection& connection) {
     return Status::ok();
 }
 
-void MqttSnapshotLoader::on_message(const mqtt::PublishView& message) {
+bool MqttSnapshotLoader::on_message(const mqtt::PublishView& message) {
     if (message.topic == marker_) {
         {
             std::lock_guard lock(mutex_);
             marker_seen_ = true;
         }
         done_.notify_all();
-        return;
+        return true;
     }
     if (!message.retain || message.payload.empty()) {
-        return;  // live traffic under the prefix, or a cleared snapshot
+        return true;  // live traffic under the prefix, or a cleared snapshot
     }
     const std::string_view payload = message.payload;
     if (Status s = apply_(payload); !s) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
         log_warn("lkv", name_ + ": snapshot on " + std::string(message.topic) +
                             " not loaded: " + s.message());
-        return;
+        return true;
     }
     loaded_.fetch_add(1, std::memory_order_relaxed);
+    return true;
 }
 
 }  // namespace edgeflow

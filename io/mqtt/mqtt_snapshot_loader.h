@@ -40,7 +40,7 @@ public:
 
 private:
     Status on_connected(MqttConnection& connection) override;
-    void on_message(const mqtt::PublishView& message) override;
+    bool on_message(const mqtt::PublishView& message) override;
     void on_published(std::uint16_t, std::uint8_t) override {}
 
     std::string name_;

@@ -69,7 +69,7 @@ void MqttSource::hand_over() noexcept {
     counters.received.fetch_add(n, std::memory_order_relaxed);
 }
 
-void MqttSource::on_message(const mqtt::PublishView& incoming) {
+bool MqttSource::on_message(const mqtt::PublishView& incoming) {
     if (burst_.size() >= burst_limit_) {
         // A long burst is queued as it comes: only a short one can run to completion, and
         // holding many acquired messages back would starve the ingest queue.
@@ -77,7 +77,7 @@ void MqttSource::on_message(const mqtt::PublishView& incoming) {
     }
     Message* message = port_->acquire();
     if (message == nullptr) {
-        return;  // the engine is aborting
+        return false;  // the engine is aborting: not taken, so not acknowledged
     }
     message->source = index_;
     message->ingest_ns =
@@ -97,9 +97,10 @@ void MqttSource::on_message(const mqtt::PublishView& incoming) {
     if (burst_limit_ == 0) {
         port_->submit(message);
         counters.received.fetch_add(1, std::memory_order_relaxed);
-        return;
+        return true;
     }
     burst_.push_back(message);
+    return true;
 }
 
 }  // namespace edgeflow

@@ -37,7 +37,7 @@ public:
 private:
     // MqttHandler, on the connection's thread
     Status on_connected(MqttConnection& connection) override;
-    void on_message(const mqtt::PublishView& message) override;
+    bool on_message(const mqtt::PublishView& message) override;
     void on_burst_end() override { hand_over(); }
     /// Hands the messages held from this read to the engine at once (run to completion).
     void hand_over() noexcept;

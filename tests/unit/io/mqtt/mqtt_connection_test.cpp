@@ -161,12 +161,13 @@ public:
         connects.fetch_add(1);
         return Status::ok();
     }
-    void on_message(const mqtt::PublishView& message) override {
+    bool on_message(const mqtt::PublishView& message) override {
         std::unique_lock lock(mutex_);
         topics.emplace_back(message.topic);
         payloads.emplace_back(message.payload);
         arrived_.notify_all();
         released_.wait(lock, [this] { return !hold; });
+        return take;
     }
     void on_published(std::uint16_t packet_id, std::uint8_t) override {
         std::lock_guard lock(mutex_);
@@ -190,6 +191,7 @@ public:
 
     std::atomic<int> connects{0};
     bool hold = false;
+    bool take = true;  ///< what on_message answers: false as when the engine is aborting
     std::vector<std::string> topics;
     std::vector<std::string> payloads;
     std::vector<std::uint16_t> acknowledged;
@@ -263,6 +265,19 @@ TEST_F(MqttConnectionTest, QoS1PubackIsSentOnlyAfterTheOwnerHasTheMessage) {
     EXPECT_EQ(puback->header, 0x40);
     ASSERT_GE(puback->body.size(), 2u);
     EXPECT_EQ(puback->body.substr(0, 2), bytes({0, 7}));
+}
+
+// A message the owner did not take (the engine is aborting) is not acknowledged: with a kept
+// session the broker sends it again.
+TEST_F(MqttConnectionTest, AMessageNotTakenIsNotAcknowledged) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    handler_.take = false;
+    broker_.send(bytes({0x32, 9, 0, 3, 'a', '/', 'b', 0, 7, 0, 'x'}));
+    ASSERT_TRUE(handler_.wait_for_messages(1));
+    EXPECT_FALSE(broker_.read_packet(300ms).has_value()) << "a PUBACK for a message not taken";
 }
 
 TEST_F(MqttConnectionTest, InboundTopicAliasNamesTheTopicOfItsFirstUse) {
