@@ -1,8 +1,10 @@
 // Source and Sink: the two ends of a pipeline, implemented by io/ kinds (mqtt, file, null).
 //
 // A Source delivers messages into the engine through an IngestPort, from a thread of its own
-// (file) or its connection's event-loop thread (MQTT). A Sink receives whole batches from the
-// engine's single egress thread, in dispatch order, and picks out the messages meant for it.
+// (file) or its connection's event-loop thread (MQTT). A Sink receives whole batches in
+// dispatch order, one batch at a time: from the engine's egress thread, or from a source's
+// thread running a burst to completion (never both at once), and picks out the messages meant
+// for it.
 // Virtual calls here are per batch or per lifecycle step, never per message inside the graph.
 #pragma once
 
