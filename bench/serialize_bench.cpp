@@ -41,13 +41,11 @@ void BM_append_record(benchmark::State& state, const std::string& document) {
 BENCHMARK_CAPTURE(BM_append_record, small, small_document());
 BENCHMARK_CAPTURE(BM_append_record, medium, medium_document());
 
-// A batch over `messages`, which must outlive it.
-Batch make_batch(std::vector<Message>& messages) {
-    Batch batch(messages.size());
+// Fills `batch` (of capacity messages.size()) with `messages`, which must outlive it.
+void fill_batch(Batch& batch, std::vector<Message>& messages) {
     for (auto& message : messages) {
         batch.push(&message);
     }
-    return batch;
 }
 
 void BM_serialize_stage(benchmark::State& state, const std::string& document) {
@@ -58,7 +56,8 @@ void BM_serialize_stage(benchmark::State& state, const std::string& document) {
             return;
         }
     }
-    Batch batch = make_batch(messages);
+    Batch batch(messages.size());
+    fill_batch(batch, messages);
     SerializeStage stage(std::nullopt, {"telemetry"}, std::make_shared<DeadLetterCounts>());
     StageCounters counters;
     StageContext ctx{0, counters};
@@ -94,7 +93,8 @@ void BM_dead_letter(benchmark::State& state) {
                        "The JSON document has an improper structure: missing or superfluous "
                        "commas, braces, missing keys, etc.");
     }
-    Batch batch = make_batch(messages);
+    Batch batch(messages.size());
+    fill_batch(batch, messages);
     SerializeStage stage(DeadLetterTarget{0, std::move(topic).value()}, {"telemetry"},
                          std::make_shared<DeadLetterCounts>());
     StageCounters counters;

@@ -6,12 +6,20 @@
 // message that caused them. Emitted messages belong to the batch, are reused by it, and are
 // bounded per shard; emit() returns null when a shard's outbox is full.
 //
+// Delivery: a destination that confirms an output only later (a QoS 1 publish awaiting its
+// PUBACK, a QoS 0 one until it is written) holds the batch, and releases it when the output is
+// safe. The engine holds it too while the sinks write. The last release hands the batch to its
+// DeliveryListener (the engine), which acknowledges the inputs to their sources and returns the
+// batch to the pool: a batch awaiting acknowledgements is not reused. Holds and releases are
+// atomic, from any thread.
+//
 // Batches come from the engine's bounded batch pool; the pool's size is what bounds the
 // messages in flight inside the flow graph and the egress queue. A batch holds pointers to
 // pooled Messages and never owns them. One thread touches a batch at a time (the node currently
 // processing it). Its array is allocated once, at construction.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -21,6 +29,23 @@
 #include "core/message.h"
 
 namespace edgeflow {
+
+class Batch;
+
+/// Told when every output of a batch is safe (see Batch::release).
+class DeliveryListener {
+public:
+    virtual void delivered(Batch& batch) noexcept = 0;
+
+protected:
+    ~DeliveryListener() = default;
+};
+
+/// A source's acknowledgement of one input, kept by its batch until the batch is delivered.
+struct PendingAck {
+    std::uint32_t source = 0;
+    std::uint64_t token = 0;
+};
 
 class Batch {
 public:
@@ -32,7 +57,9 @@ public:
           capacity_(capacity),
           destinations_(destinations),
           emit_per_shard_(emit_per_shard),
-          outboxes_(shards) {}
+          outboxes_(shards) {
+        acks_.reserve(capacity);
+    }
 
     std::uint64_t sequence = 0;  ///< dispatch order; the sequencer restores it
     /// Processing time (epoch ms) the stateful stages run this batch at: set by the first of
@@ -49,6 +76,8 @@ public:
     /// Empties the batch; emitted messages are reset for reuse.
     void clear() noexcept {
         size_ = 0;
+        acks_.clear();
+        abandoned_.store(false, std::memory_order_relaxed);
         for (auto& outbox : outboxes_) {
             for (std::size_t i = 0; i < outbox.used; ++i) {
                 outbox.messages[i]->reset();
@@ -100,6 +129,34 @@ public:
     Message* const* end() const noexcept { return messages_.get() + size_; }
     Message& operator[](std::size_t i) const noexcept { return *messages_[i]; }
 
+    // Delivery (see the header comment).
+    /// Set once, by the engine, before the batch is first used.
+    void set_listener(DeliveryListener* listener) noexcept { listener_ = listener; }
+    /// Starts the delivery with the engine's own hold, released when the sinks have written.
+    void begin_delivery() noexcept { holds_.store(1, std::memory_order_relaxed); }
+    /// One more output a destination will confirm later. Sinks call it on the batch they
+    /// write (hence const: only the delivery count changes).
+    void hold() const noexcept { holds_.fetch_add(1, std::memory_order_relaxed); }
+    /// That output is safe (`delivered`), or was given up when stopping (then the batch's
+    /// inputs are not acknowledged: a kept session has the broker send them again).
+    void release(bool delivered) const noexcept {
+        if (!delivered) {
+            abandoned_.store(true, std::memory_order_relaxed);
+        }
+        if (holds_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            listener_->delivered(*const_cast<Batch*>(this));
+        }
+    }
+    /// Whether an output was given up.
+    bool abandoned() const noexcept { return abandoned_.load(std::memory_order_relaxed); }
+    /// Keeps an input's acknowledgement until the batch is delivered (the message itself goes
+    /// back to its pool at once). At most capacity() of them; does not allocate.
+    void keep_ack(std::uint32_t source, std::uint64_t token) noexcept {
+        EDGEFLOW_ASSERT(acks_.size() < capacity_);
+        acks_.push_back({source, token});
+    }
+    std::span<const PendingAck> acks() const noexcept { return acks_; }
+
 private:
     struct Outbox {
         std::vector<std::unique_ptr<Message>> messages;
@@ -111,6 +168,10 @@ private:
     std::size_t destinations_ = 0;
     std::size_t emit_per_shard_ = 0;
     std::vector<Outbox> outboxes_;
+    std::vector<PendingAck> acks_;
+    DeliveryListener* listener_ = nullptr;
+    mutable std::atomic<std::uint32_t> holds_{0};
+    mutable std::atomic<bool> abandoned_{false};
 };
 
 inline void Batch::merge_emitted() noexcept {

@@ -62,8 +62,17 @@ public:
     const std::string& name() const noexcept { return name_; }
     /// Begins delivering. Fails when the source cannot start (file missing, bad TLS files...).
     virtual Status start(IngestPort& port) = 0;
+    /// Stops taking new input, at the start of a graceful stop, while what it delivered is
+    /// still on its way through the engine: its acknowledgements (acknowledge) can still reach
+    /// the broker. When it returns, no thread will call the port again. By default, stop().
+    virtual void pause() noexcept { stop(); }
     /// Stops delivering; when it returns, no thread will call the port again.
     virtual void stop() noexcept = 0;
+    /// Everything the messages with these tokens produced is safe (Message::ack_token): the
+    /// source may now acknowledge them. Called once per delivered batch, from whichever thread
+    /// completed its delivery (the egress thread, a source's thread, a destination's
+    /// connection), in no particular order between batches; any time until stop() returns.
+    virtual void acknowledge(std::span<const PendingAck> acks) noexcept { static_cast<void>(acks); }
     /// True for a source that ends by itself (a file without loop).
     virtual bool finite() const noexcept = 0;
     /// True once a finite source has delivered everything it will.
@@ -108,7 +117,9 @@ public:
     virtual Status start(const EngineSignals& signals) = 0;
     /// Writes the batch's messages meant for this destination: live messages for an output,
     /// dead ones for the dead-letter destination. Topic: message.destination_topics[index];
-    /// body: message.output. May block (backpressure), never throws.
+    /// body: message.output. May block (backpressure), never throws. An output that is safe
+    /// only later (a publish awaiting its broker's acknowledgement) holds the batch
+    /// (Batch::hold) until then; one safe when write() returns (a file) needs nothing.
     virtual void write(const Batch& batch) noexcept = 0;
     /// Flushes and closes, waiting for acknowledgements still outstanding.
     virtual Status close() = 0;

@@ -54,6 +54,10 @@ struct Message {
     std::string content_type;  ///< MQTT v5 content type; empty when none
     /// MQTT v5 Message Expiry Interval as received, seconds; none when the message never expires.
     std::optional<std::uint32_t> message_expiry_s;
+    /// Set by a source that acknowledges this message only once everything it produced is safe
+    /// (an MQTT QoS 1 source): `ack_token` goes back to Source::acknowledge then.
+    bool ack_pending = false;
+    std::uint64_t ack_token = 0;
 
     // Filled by the stages.
     Record record;
@@ -136,6 +140,8 @@ struct Message {
         qos = 0;
         content_type.clear();
         message_expiry_s.reset();
+        ack_pending = false;
+        ack_token = 0;
         record.clear();
         dead_letter = DeadLetterReason::none;
         dead_letter_stage = {};

@@ -208,9 +208,9 @@ public:
         return status;
     }
 
-    bool on_message(const mqtt::PublishView& message) override {
+    Taken on_message(const mqtt::PublishView& message, std::uint64_t) override {
         if (done_.load(std::memory_order_relaxed)) {
-            return true;
+            return Taken::acknowledge;
         }
         const std::string_view payload = message.payload;
         property_count_ = 0;
@@ -233,16 +233,14 @@ public:
                 write_error_ = std::strerror(errno);
             }
             done_.store(true, std::memory_order_release);
-            return true;
+            return Taken::acknowledge;
         }
         const auto recorded = recorded_.fetch_add(1, std::memory_order_acq_rel) + 1;
         if (limit_ > 0 && recorded >= limit_) {
             done_.store(true, std::memory_order_release);
         }
-        return true;
+        return Taken::acknowledge;
     }
-
-    void on_published(std::uint16_t, std::uint8_t) override {}
 
     bool subscribed() const noexcept { return subscribed_.load(std::memory_order_acquire); }
     bool done() const noexcept { return done_.load(std::memory_order_acquire); }

@@ -108,6 +108,7 @@ Status Engine::start() {
         batch_storage_.push_back(std::make_unique<Batch>(batch_size_, config_.destinations.size(),
                                                          config_.effective_shards(),
                                                          config_.runtime.max_emitted_per_batch));
+        batch_storage_.back()->set_listener(this);
         free_batches_.enqueue(batch_storage_.back().get());
     }
 
@@ -201,8 +202,10 @@ Status Engine::stop() {
         return Status::ok();
     }
     signals_.stopping = true;
+    // Sources stop taking input but stay connected until the sinks have closed: what is in
+    // flight is still acknowledged to its broker as it is delivered.
     for (auto& source : sources_) {
-        source->stop();
+        source->pause();
     }
     sources_stopped_ = true;
     if (dispatcher_.joinable()) {
@@ -220,6 +223,9 @@ Status Engine::stop() {
         if (auto status = sink->close(); !status && result) {
             result = Status::error("destination '" + sink->name() + "': " + status.message());
         }
+    }
+    for (auto& source : sources_) {
+        source->stop();
     }
     stopped_at_ = std::chrono::steady_clock::now();
     return result;
@@ -249,6 +255,12 @@ Message* Engine::acquire() noexcept {
                 // Its queue slot passes to the new message, so the depth stays the same.
                 ingest_counters_.dropped.fetch_add(1, std::memory_order_relaxed);
                 ingest_counters_.depth.add(-1);
+                if (oldest->ack_pending) {
+                    // Dropped by the policy the user chose, and counted: acknowledged, or the
+                    // source's acknowledgements behind it would wait for it for ever.
+                    const PendingAck ack{oldest->source, oldest->ack_token};
+                    sources_[oldest->source]->acknowledge({&ack, 1});
+                }
                 oldest->reset();
                 return oldest;
             }
@@ -438,6 +450,7 @@ void Engine::egress_loop() {
 }
 
 void Engine::deliver(Batch* batch) noexcept {
+    batch->begin_delivery();
     for (auto& sink : sinks_) {
         sink->write(*batch);
     }
@@ -452,13 +465,32 @@ void Engine::deliver(Batch* batch) noexcept {
             sum += ns;
         }
         if (!message->emitted) {  // emitted messages belong to the batch
+            if (message->ack_pending) {
+                batch->keep_ack(message->source, message->ack_token);
+            }
             messages_->put(message);
         }
     }
     end_to_end_.add_sum(sum);
-    batch->clear();
-    free_batches_.enqueue(batch);
     batches_in_flight_.fetch_sub(1, std::memory_order_release);
+    batch->release(true);  // the engine's own hold: the sinks have written
+}
+
+void Engine::delivered(Batch& batch) noexcept {
+    // Everything the batch produced is safe: its inputs are acknowledged, source by source
+    // (a batch is mostly one source's, in arrival order), unless an output was given up.
+    const auto acks = batch.acks();
+    if (!batch.abandoned()) {
+        std::size_t begin = 0;
+        for (std::size_t i = 1; i <= acks.size(); ++i) {
+            if (i == acks.size() || acks[i].source != acks[begin].source) {
+                sources_[acks[begin].source]->acknowledge(acks.subspan(begin, i - begin));
+                begin = i;
+            }
+        }
+    }
+    batch.clear();
+    free_batches_.enqueue(&batch);
 }
 
 void Engine::metrics(MetricsWriter& w) const {

@@ -72,7 +72,7 @@ struct EngineQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
     static const int MAX_SEMA_SPINS = 0;
 };
 
-class Engine final : private IngestPort {
+class Engine final : private IngestPort, private DeliveryListener {
 public:
     /// The engine prepares `stages` (AnyStage::prepare) for its threads: the workers, the
     /// arena's reserved slot and the dispatch thread each use a scratch slot of their own.
@@ -134,8 +134,12 @@ private:
     bool try_lock_run() noexcept { return !run_lock_.exchange(true, std::memory_order_acquire); }
     void unlock_run() noexcept { run_lock_.store(false, std::memory_order_release); }
     /// What the egress thread does with a finished batch: write it to every sink, record
-    /// end-to-end latency, return its messages and the batch to their pools.
+    /// end-to-end latency, return its messages to their pool and keep their acknowledgements
+    /// in the batch until its outputs are safe (delivered).
     void deliver(Batch* batch) noexcept;
+    /// DeliveryListener: every output of `batch` is safe. Acknowledges its inputs to their
+    /// sources and returns it to the pool. Any thread.
+    void delivered(Batch& batch) noexcept override;
 
     void dispatch_loop();
     void egress_loop();

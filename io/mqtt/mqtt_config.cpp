@@ -184,6 +184,11 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
                 }
             }
         }
+        reader.optional_choice("acknowledge", config.acknowledge,
+                               {{"after_delivery", MqttAcknowledge::after_delivery},
+                                {"on_receipt", MqttAcknowledge::on_receipt}});
+        // The Receive Maximum asked of the broker: QoS 1 messages it sends before their PUBACK.
+        reader.optional_uint("max_inflight", config.max_inflight, 1, 65535);
     } else {
         reader.optional_bool("retain", config.retain);
         reader.optional_uint("max_inflight", config.max_inflight, 1, 4096);

@@ -16,6 +16,11 @@
 //         verify: true}
 //   # source only
 //   topics: ["factory/+/telemetry", "$share/edgeflow/plant/#"]
+//   acknowledge: after_delivery     # a QoS 1 message's PUBACK waits until what it produced is
+//                                   # safe; on_receipt acknowledges on arrival (loses what is in
+//                                   # the engine when the process dies)
+//   max_inflight: 256               # QoS 1 messages the broker sends before their PUBACK
+//                                   # (the Receive Maximum asked of it), 1 to 65535
 //   # destination only
 //   retain: false
 //   max_inflight: 256               # publishes awaiting PUBACK before the sink waits
@@ -40,6 +45,12 @@ struct TlsConfig {
     bool verify = true;
 };
 
+/// When an MQTT source acknowledges a QoS 1 message to its broker.
+enum class MqttAcknowledge : std::uint8_t {
+    after_delivery,  ///< once everything it produced is safe (see docs/reliability.md)
+    on_receipt,      ///< as soon as it is read: the lowest latency, lost if the process dies
+};
+
 struct MqttConfig {
     std::string broker;
     std::string client_id;
@@ -54,8 +65,11 @@ struct MqttConfig {
     std::uint64_t reconnect_initial_ms = 250;
     std::uint64_t reconnect_max_ms = 10000;
     TlsConfig tls;
-    std::vector<std::string> topics;  ///< source
-    bool retain = false;              ///< destination
+    std::vector<std::string> topics;                                ///< source
+    MqttAcknowledge acknowledge = MqttAcknowledge::after_delivery;  ///< source
+    bool retain = false;                                            ///< destination
+    /// Destination: publishes awaiting PUBACK before the sink waits. Source: the Receive
+    /// Maximum, QoS 1 messages the broker may send before they are acknowledged.
     std::uint64_t max_inflight = 256;
     std::uint64_t drain_timeout = 10;
 

@@ -50,6 +50,9 @@ MqttConnection::MqttConnection(std::string owner, MqttConfig config,
           std::hash<std::string>{}(config_.client_id) ^
           static_cast<std::size_t>(std::chrono::steady_clock::now().time_since_epoch().count()))) {
     outbox_.resize(std::clamp<std::uint64_t>(config_.max_inflight, 1, 65535));
+    inbound_ids_.resize(outbox_.size());
+    inbound_done_ = std::make_unique<std::atomic<std::uint64_t>[]>(inbound_ids_.size());
+    written_tags_.reserve(outbox_.size());
 }
 
 MqttConnection::~MqttConnection() {
@@ -112,9 +115,52 @@ void MqttConnection::stop() {
         thread_.join();
     }
     set_connected(false);
+    // What never left is given up: its owner must not count it as delivered.
+    if (handler_ != nullptr) {
+        for (std::size_t i = 0; i < outbox_count_; ++i) {
+            Outgoing& slot = outbox_[(outbox_head_ + i) % outbox_.size()];
+            if (slot.tag != nullptr && !slot.acked) {
+                handler_->on_abandoned(slot.tag);
+            }
+            slot.tag = nullptr;
+        }
+    }
     // Stopped for good: the conditions may be gone by the time a later stop() runs.
     ready_connected_ = nullptr;
     ready_subscribed_ = nullptr;
+}
+
+void MqttConnection::pause_receiving() {
+    paused_.store(true, std::memory_order_release);
+    wake();
+    // A read under way finishes, handing over what it took, before this returns.
+    std::lock_guard lock(receive_mutex_);
+}
+
+void MqttConnection::acknowledge(std::uint64_t ack_token) noexcept {
+    std::atomic<std::uint64_t>& mark = inbound_done_[ack_token % inbound_ids_.size()];
+    const std::uint64_t done = ack_token + 1;
+    std::uint64_t seen = mark.load(std::memory_order_relaxed);
+    while (seen < done && !mark.compare_exchange_weak(seen, done, std::memory_order_release,
+                                                      std::memory_order_relaxed)) {
+    }
+}
+
+bool MqttConnection::acks_due() const noexcept {
+    const std::uint64_t head = inbound_head_.load(std::memory_order_acquire);
+    return head < inbound_tail_.load(std::memory_order_acquire) &&
+           inbound_done_[head % inbound_ids_.size()].load(std::memory_order_acquire) == head + 1;
+}
+
+void MqttConnection::move_acks_to_wire() {
+    const std::size_t n = inbound_ids_.size();
+    const std::uint64_t tail = inbound_tail_.load(std::memory_order_acquire);
+    std::uint64_t head = inbound_head_.load(std::memory_order_relaxed);
+    while (head < tail && inbound_done_[head % n].load(std::memory_order_acquire) == head + 1) {
+        mqtt::encode_puback(wire_, version_, inbound_ids_[head % n]);
+        ++head;
+    }
+    inbound_head_.store(head, std::memory_order_release);
 }
 
 std::string MqttConnection::state() const {
@@ -196,6 +242,7 @@ PublishResult MqttConnection::publish_locked(const OutgoingMessage& message) {
     slot.message_expiry = version_ == mqtt::Version::v5 ? message.message_expiry : std::nullopt;
     slot.qos = message.qos;
     slot.retain = message.retain;
+    slot.tag = message.tag;
     slot.sent = false;
     slot.acked = false;
     slot.packet_id = 0;
@@ -218,6 +265,7 @@ void MqttConnection::flush() noexcept {
         std::unique_lock lock(write_mutex_, std::try_to_lock);
         if (lock.owns_lock() && stream_.is_open()) {
             const WirePendingOnExit mark{*this};
+            move_acks_to_wire();  // connected_ implies session_up_
             move_outbox_to_wire();
             while (!wire_.empty()) {
                 std::size_t put = 0;
@@ -258,7 +306,7 @@ std::size_t MqttConnection::outstanding() const {
 // Encodes what publishers queued, up to the send quota of QoS 1 publishes awaiting PUBACK.
 // Runs on the connection's thread, under the lock: publishers wait for one batch's encoding.
 void MqttConnection::move_outbox_to_wire() {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     bool freed = false;
     while (outbox_unsent_ < outbox_count_) {
         Outgoing& slot = outbox_[(outbox_head_ + outbox_unsent_) % outbox_.size()];
@@ -297,6 +345,10 @@ void MqttConnection::move_outbox_to_wire() {
             ++awaiting_ack_;
         } else {
             slot.acked = true;
+            if (slot.tag != nullptr) {
+                written_tags_.push_back(slot.tag);
+                slot.tag = nullptr;
+            }
         }
     }
     // Written QoS 0 messages at the front leave the outbox at once.
@@ -308,9 +360,15 @@ void MqttConnection::move_outbox_to_wire() {
     }
     // Whatever the send quota held back goes out when a PUBACK frees it (handle sets this).
     outbox_pending_.store(false, std::memory_order_release);
+    lock.unlock();
     if (freed) {
         writable_.notify_all();
     }
+    // A QoS 0 publish is as delivered as it gets once written.
+    for (const void* tag : written_tags_) {
+        handler_->on_published(0, 0, tag);
+    }
+    written_tags_.clear();
 }
 
 // ---- the loop (the connection's thread) ----------------------------------------------------
@@ -329,12 +387,15 @@ void MqttConnection::arm_write_interest(bool want) noexcept {
 bool MqttConnection::write_pending(bool with_outbox) {
     // Most turns of a destination's loop only read PUBACKs: nothing to write, and no lock to
     // take against a publisher writing from its own thread.
-    if (local_.empty() && !wire_pending_.load(std::memory_order_acquire) &&
+    if (local_.empty() && !wire_pending_.load(std::memory_order_acquire) && !acks_due() &&
         !(with_outbox && outbox_pending_.load(std::memory_order_acquire))) {
         return true;
     }
     std::lock_guard lock(write_mutex_);
     const WirePendingOnExit mark{*this};
+    if (session_up_.load(std::memory_order_relaxed)) {
+        move_acks_to_wire();
+    }
     if (!local_.empty()) {
         wire_.append(local_.pending());
         local_.clear();
@@ -461,6 +522,9 @@ bool MqttConnection::handle(const mqtt::Packet& packet) {
             connack_view_ = packet.connack;
             connack_reason_string_.assign(packet.connack.reason_string);
             connack_ = true;
+            // Messages may follow the CONNACK in the same read, before the connection counts
+            // as up: their PUBACKs may go out from here on.
+            session_up_.store(packet.connack.reason == 0, std::memory_order_release);
             return true;
         case mqtt::PacketType::publish: {
             if (packet.publish.qos > 1) {
@@ -469,10 +533,30 @@ bool MqttConnection::handle(const mqtt::Packet& packet) {
                 lose("the broker sent a QoS 2 message; only QoS 0 and 1 are subscribed");
                 return false;
             }
-            const bool taken = handler_->on_message(packet.publish);
-            if (packet.publish.qos == 1 && taken) {
-                mqtt::encode_puback(local_, version_, packet.publish.packet_id);
+            if (packet.publish.dup) {
+                duplicates_.fetch_add(1, std::memory_order_relaxed);
             }
+            if (paused_.load(std::memory_order_acquire)) {
+                return true;  // not taken: a kept session has the broker send it again
+            }
+            if (packet.publish.qos == 0) {
+                static_cast<void>(handler_->on_message(packet.publish, 0));
+                return true;
+            }
+            if (!wait_inbound_room()) {
+                return lost_cause_.empty();  // paused or stopping: not taken; or lost
+            }
+            const std::uint64_t token = inbound_tail_.load(std::memory_order_relaxed);
+            const Taken taken = handler_->on_message(packet.publish, token);
+            if (taken == Taken::no) {
+                return true;
+            }
+            // Even one acknowledged at once waits in the ring behind those before it.
+            inbound_ids_[token % inbound_ids_.size()] = packet.publish.packet_id;
+            if (taken == Taken::acknowledge) {
+                acknowledge(token);
+            }
+            inbound_tail_.store(token + 1, std::memory_order_release);
             return true;
         }
         case mqtt::PacketType::puback:
@@ -524,6 +608,8 @@ void MqttConnection::settle_acks() {
                     slot.acked = true;
                     --awaiting_ack_;
                     ack.matched = true;
+                    ack.tag = slot.tag;
+                    slot.tag = nullptr;
                     break;
                 }
             }
@@ -540,7 +626,7 @@ void MqttConnection::settle_acks() {
     writable_.notify_all();
     for (const Ack& ack : acks_) {
         if (ack.matched) {
-            handler_->on_published(ack.packet_id, ack.reason);
+            handler_->on_published(ack.packet_id, ack.reason, ack.tag);
         }
     }
     acks_.clear();
@@ -587,8 +673,11 @@ bool MqttConnection::turn(std::chrono::milliseconds timeout) {
             }
         }
     }
-    if (readable && !read_packets()) {
-        return false;
+    if (readable) {
+        const std::lock_guard lock(receive_mutex_);
+        if (!read_packets()) {
+            return false;
+        }
     }
     if (!keep_alive(std::chrono::steady_clock::now())) {
         return false;
@@ -727,8 +816,54 @@ void MqttConnection::close_stream() {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stream_.fd(), nullptr);
     std::lock_guard lock(write_mutex_);
     stream_.close();
+    session_up_.store(false, std::memory_order_release);
     // QoS 0 publishes written to the lost socket are gone; QoS 1 ones wait in the outbox.
     wire_.clear();
+    // Messages received on it are not acknowledged on the next one: the broker sends them
+    // again if it kept the session.
+    inbound_head_.store(inbound_tail_.load(std::memory_order_relaxed), std::memory_order_release);
+}
+
+bool MqttConnection::wait_inbound_room() {
+    const std::size_t n = inbound_ids_.size();
+    const auto full = [&] {
+        return inbound_tail_.load(std::memory_order_relaxed) -
+                   inbound_head_.load(std::memory_order_acquire) >=
+               n;
+    };
+    if (!full()) {
+        return true;
+    }
+    // What the owner holds from this read goes on first: its acknowledgements free the ring.
+    handler_->on_burst_end();
+    while (full()) {
+        if (stopping_.load(std::memory_order_acquire) || paused_.load(std::memory_order_acquire)) {
+            return false;
+        }
+        // Not reading meanwhile, so keep the broker's keep-alive timer happy by writing.
+        const auto now = std::chrono::steady_clock::now();
+        const auto last_write = std::chrono::steady_clock::time_point(
+            std::chrono::steady_clock::duration(last_write_ns_.load(std::memory_order_relaxed)));
+        if (keep_alive_s_ != 0 && now - last_write >= std::chrono::seconds(keep_alive_s_)) {
+            mqtt::encode_pingreq(local_);
+        }
+        if (!write_pending(false)) {
+            return false;
+        }
+        if (!full()) {
+            break;
+        }
+        pollfd p{wake_fd_, POLLIN, 0};
+        ::poll(&p, 1, 10);
+        std::uint64_t count = 0;
+        [[maybe_unused]] const auto got = ::read(wake_fd_, &count, sizeof count);
+        wake_pending_.store(false, std::memory_order_release);
+    }
+    // A PINGRESP may be waiting unread: the keep-alive check starts over.
+    if (ping_sent_ != std::chrono::steady_clock::time_point{}) {
+        ping_sent_ = std::chrono::steady_clock::now();
+    }
+    return true;
 }
 
 void MqttConnection::wait_backoff(std::chrono::milliseconds delay) {

@@ -19,9 +19,16 @@
 // Receive Maximum QoS 1 publishes await their PUBACK at once. A QoS 0 publish leaves the outbox
 // when written, a QoS 1 one when acknowledged.
 //
-// Receiving: a QoS 1 PUBLISH is acknowledged by the loop after on_message returns, in the order
-// the publishes arrived. Nothing in the codec or the read path acknowledges anything, so this is
-// the one place that decides when the broker may forget a message.
+// Receiving: the owner decides when a QoS 1 PUBLISH is acknowledged. on_message answers
+// acknowledge (now) or later: then the owner calls acknowledge(token) once the message is safe,
+// from any thread, and flush(). PUBACKs leave in the order the publishes arrived, whatever order
+// the owner finishes them in [MQTT-4.6.0-2]: every taken QoS 1 message has an entry in a ring
+// of max_inflight entries (the Receive Maximum this client asks the broker to respect), and only
+// the done entries at its front are acknowledged. A full ring (a 3.1.1 broker sending more than
+// that) stops the reading until acknowledgements free it. Nothing in the codec or the read path
+// acknowledges anything, so this is the one place that decides when the broker may forget a
+// message. Acknowledgements for a connection that was lost are dropped: the broker sends those
+// messages again (with DUP) when it kept the session.
 //
 // Each connection has its own thread, so an owner that waits in on_message (a source holding
 // back input while the ingest queue is full) stalls only its own socket.
@@ -51,6 +58,13 @@ namespace edgeflow {
 
 class MqttConnection;
 
+/// What the owner of a connection answers for a message that arrived.
+enum class Taken : std::uint8_t {
+    no,           ///< not taken (stopping, aborting): never acknowledged
+    acknowledge,  ///< taken; acknowledge it now
+    later,        ///< taken; the owner calls acknowledge(token) when it is safe
+};
+
 /// What the owner of a connection (source, sink, feed) is told. All calls come from the
 /// connection's thread.
 class MqttHandler {
@@ -60,16 +74,24 @@ public:
     /// the connection closed and retried.
     virtual Status on_connected(MqttConnection& connection) = 0;
     /// A message arrived. Its views are valid until this returns. May wait (backpressure): only
-    /// this connection stalls. Returns whether the owner took it: a QoS 1 message not taken
-    /// (the engine is aborting) is not acknowledged, so a kept session has the broker send it
-    /// again.
-    virtual bool on_message(const mqtt::PublishView& message) = 0;
+    /// this connection stalls. `ack_token` is what to pass to acknowledge() for a QoS 1 message
+    /// answered with Taken::later. A QoS 1 message not taken is not acknowledged, so a kept
+    /// session has the broker send it again.
+    virtual Taken on_message(const mqtt::PublishView& message, std::uint64_t ack_token) = 0;
     /// Every packet of one read from the socket was handled (a burst of on_message calls
     /// ended), before the PUBACKs for them are written.
     virtual void on_burst_end() {}
-    /// The broker acknowledged a QoS 1 publish (or a QoS 0 one was written, with `packet_id`
-    /// 0). `reason` >= 0x80 is a refusal (MQTT 5 reason code).
-    virtual void on_published(std::uint16_t packet_id, std::uint8_t reason) = 0;
+    /// The broker acknowledged a QoS 1 publish, or a QoS 0 one was written (`packet_id` 0;
+    /// then from the thread that wrote it, which may be a publisher's). `reason` >= 0x80 is a
+    /// refusal (MQTT 5 reason code). `tag` is the publish's OutgoingMessage::tag.
+    virtual void on_published(std::uint16_t packet_id, std::uint8_t reason, const void* tag) {
+        static_cast<void>(packet_id);
+        static_cast<void>(reason);
+        static_cast<void>(tag);
+    }
+    /// A publish with a tag that will never be sent or acknowledged: the connection stopped
+    /// with it still in the outbox. From stop()'s thread.
+    virtual void on_abandoned(const void* tag) { static_cast<void>(tag); }
 };
 
 /// Why publish() did not queue a message.
@@ -89,6 +111,8 @@ struct OutgoingMessage {
     std::optional<std::uint32_t> message_expiry;  ///< seconds; MQTT 5 only
     std::uint8_t qos = 0;
     bool retain = false;
+    /// Handed back to MqttHandler::on_published (or on_abandoned) for this publish; null: none.
+    const void* tag = nullptr;
 };
 
 class MqttConnection {
@@ -112,8 +136,17 @@ public:
     /// Loads the TLS files and starts the connection's thread. Fails only on local problems
     /// (bad URI, unusable TLS files); an unreachable broker is retried, not an error.
     Status start(MqttHandler& handler);
-    /// Stops reconnecting and disconnects; after it returns no handler runs again.
+    /// Stops reconnecting and disconnects, after writing the PUBACKs already due; after it
+    /// returns no handler runs again.
     void stop();
+    /// Takes no more messages (on_message is not called; they are not acknowledged) while the
+    /// connection stays up for acknowledge(). When it returns, no read is handing messages to
+    /// the owner. Any thread.
+    void pause_receiving();
+    /// The message of on_message's `ack_token` (answered Taken::later) is safe: its PUBACK goes
+    /// out with the next flush(), after those of every message that arrived before it. Any
+    /// thread; a token of a connection since lost is ignored.
+    void acknowledge(std::uint64_t ack_token) noexcept;
 
     bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
     const MqttConfig& config() const noexcept { return config_; }
@@ -154,6 +187,15 @@ public:
     std::uint64_t protocol_errors() const noexcept {
         return protocol_errors_.load(std::memory_order_relaxed);
     }
+    /// PUBLISHes that arrived with DUP set: the broker may have sent them before.
+    std::uint64_t duplicates() const noexcept {
+        return duplicates_.load(std::memory_order_relaxed);
+    }
+    /// QoS 1 messages taken and not yet acknowledged to the broker.
+    std::uint64_t unacknowledged() const noexcept {
+        return inbound_tail_.load(std::memory_order_relaxed) -
+               inbound_head_.load(std::memory_order_relaxed);
+    }
 
 private:
     struct Endpoint {
@@ -171,6 +213,7 @@ private:
         std::uint16_t packet_id = 0;
         std::uint8_t qos = 0;
         bool retain = false;
+        const void* tag = nullptr;
         bool sent = false;   ///< written on the current connection
         bool acked = false;  ///< done: leaves the outbox when it reaches the front
     };
@@ -182,6 +225,13 @@ private:
     bool turn(std::chrono::milliseconds timeout);
     bool read_packets();
     bool handle(const mqtt::Packet& packet);
+    /// Before a QoS 1 message is taken: waits, writing PUBACKs as they come due, while the
+    /// inbound ring is full. False when stopping or paused meanwhile.
+    bool wait_inbound_room();
+    /// Encodes the PUBACKs of the done entries at the front of the inbound ring. Under
+    /// write_mutex_.
+    void move_acks_to_wire();
+    bool acks_due() const noexcept;
     /// Applies the PUBACKs of one read to the outbox, under one lock.
     void settle_acks();
     PublishResult publish_locked(const OutgoingMessage& message);
@@ -207,6 +257,7 @@ private:
     std::atomic<std::uint64_t>& disconnects_;
     std::atomic<std::uint64_t>& reconnects_;
     std::atomic<std::uint64_t> protocol_errors_{0};
+    std::atomic<std::uint64_t> duplicates_{0};
     MqttHandler* handler_ = nullptr;
     std::unique_ptr<mqtt::TlsContext> tls_;
     mqtt::Version version_;
@@ -246,6 +297,21 @@ private:
     /// nothing to write takes none.
     std::atomic<bool> wire_pending_{false};
     std::atomic<bool> outbox_pending_{false};
+    std::vector<const void*> written_tags_;  ///< QoS 0 publishes just encoded; under write_mutex_
+
+    // The inbound ring (see the header comment), max_inflight entries. The loop appends at
+    // inbound_tail_; acknowledge() marks entry `seq` done by raising its mark to seq + 1 (never
+    // lowering it, so a late mark for an entry of a lost connection cannot undo a newer one);
+    // whoever writes, under write_mutex_, acknowledges from inbound_head_ while entries are done.
+    // A lost connection moves the head to the tail: its entries are not acknowledged.
+    std::vector<std::uint16_t> inbound_ids_;
+    std::unique_ptr<std::atomic<std::uint64_t>[]> inbound_done_;
+    std::atomic<std::uint64_t> inbound_tail_{0};
+    std::atomic<std::uint64_t> inbound_head_{0};
+    std::atomic<bool> paused_{false};
+    /// From an accepting CONNACK until the stream closes: PUBACKs may be written.
+    std::atomic<bool> session_up_{false};
+    std::mutex receive_mutex_;  ///< held by the loop while it reads and hands messages over
     struct WirePendingOnExit {
         MqttConnection& c;
         ~WirePendingOnExit() { c.wire_pending_.store(!c.wire_.empty(), std::memory_order_release); }
@@ -267,6 +333,7 @@ private:
         std::uint16_t packet_id = 0;
         std::uint8_t reason = 0;
         bool matched = false;
+        const void* tag = nullptr;
     };
     std::vector<Ack> acks_;  ///< PUBACKs of the current read, settled at its end
     bool connack_ = false;

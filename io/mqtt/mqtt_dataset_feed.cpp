@@ -45,14 +45,14 @@ Status MqttDatasetFeed::on_connected(MqttConnection& connection) {
     return connection.subscribe(connection.config().topics, 1);
 }
 
-bool MqttDatasetFeed::on_message(const mqtt::PublishView& message) {
+Taken MqttDatasetFeed::on_message(const mqtt::PublishView& message, std::uint64_t) {
     const std::string_view text = message.payload;
     Status s = dataset_->load(text);
     if (!s) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
         log_error("dataset", s.message() + " (from topic " + std::string(message.topic) +
                                  "); the previous records stay in use");
-        return true;
+        return Taken::acknowledge;
     }
     log_info("dataset", "dataset '" + dataset_->name() + "' loaded " +
                             std::to_string(dataset_->record_count()) + " records from " +
@@ -65,7 +65,7 @@ bool MqttDatasetFeed::on_message(const mqtt::PublishView& message) {
         }
     }
     loaded_.notify_all();
-    return true;
+    return Taken::acknowledge;
 }
 
 }  // namespace edgeflow

@@ -51,8 +51,7 @@ public:
 
 private:
     Status on_connected(MqttConnection& connection) override;
-    bool on_message(const mqtt::PublishView& message) override;
-    void on_published(std::uint16_t, std::uint8_t) override {}
+    Taken on_message(const mqtt::PublishView& message, std::uint64_t ack_token) override;
 
     std::shared_ptr<transform::Dataset> dataset_;
     std::uint64_t load_timeout_ms_;

@@ -60,7 +60,8 @@ void MqttSink::log_failure(const std::string& text) noexcept {
     }
 }
 
-void MqttSink::publish(MqttConnection::Outbox& outbox, const Message& message) noexcept {
+void MqttSink::publish(MqttConnection::Outbox& outbox, const Batch& batch,
+                       const Message& message) noexcept {
     const auto& config = connection_.config();
     const std::string& topic = message.destination_topics[index()];
     property_views_.clear();
@@ -88,18 +89,22 @@ void MqttSink::publish(MqttConnection::Outbox& outbox, const Message& message) n
     }
     out.qos = static_cast<std::uint8_t>(config.qos);
     out.retain = config.retain;
+    out.tag = &batch;
+    batch.hold();
     while (true) {
         switch (outbox.publish(out)) {
             case PublishResult::queued:
                 counters.written.fetch_add(1, std::memory_order_relaxed);
                 return;
             case PublishResult::too_large:
+                batch.release(true);  // it can never be sent: failed, and counted as such
                 counters.failed.fetch_add(1, std::memory_order_relaxed);
                 log_failure("publish to '" + topic + "' failed: with its " +
                             std::to_string(message.output.size()) +
                             "-byte payload it is larger than the broker's maximum packet size");
                 return;
             case PublishResult::stopped:
+                batch.release(false);
                 counters.failed.fetch_add(1, std::memory_order_relaxed);
                 log_failure("closed; message for '" + topic + "' not published");
                 return;
@@ -127,6 +132,7 @@ void MqttSink::publish(MqttConnection::Outbox& outbox, const Message& message) n
         }
         outbox.lock();
         if (give_up) {
+            batch.release(false);
             counters.failed.fetch_add(1, std::memory_order_relaxed);
             log_failure("cannot deliver to " + config.broker + " when stopping; message for '" +
                         topic + "' not published");
@@ -142,7 +148,7 @@ void MqttSink::write(const Batch& batch) noexcept {
         MqttConnection::Outbox outbox(connection_);
         for (const Message* message : batch) {
             if (wants(*message)) {
-                publish(outbox, *message);
+                publish(outbox, batch, *message);
                 queued = true;
             }
         }
@@ -154,11 +160,18 @@ void MqttSink::write(const Batch& batch) noexcept {
     }
 }
 
-void MqttSink::on_published(std::uint16_t, std::uint8_t reason) {
+void MqttSink::on_published(std::uint16_t, std::uint8_t reason, const void* tag) {
     if (reason >= 0x80) {
         counters.failed.fetch_add(1, std::memory_order_relaxed);
         log_failure("the broker refused a publish: " + std::string(mqtt::reason_text(reason)));
     }
+    if (tag != nullptr) {
+        static_cast<const Batch*>(tag)->release(true);
+    }
+}
+
+void MqttSink::on_abandoned(const void* tag) {
+    static_cast<const Batch*>(tag)->release(false);
 }
 
 Status MqttSink::close() {

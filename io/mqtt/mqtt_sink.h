@@ -11,6 +11,12 @@
 // (less the time spent in the engine) are carried through. A publish the broker refuses, or one
 // larger than its maximum packet size, is logged and counted as failed. close() waits up to
 // drain_timeout for outstanding acknowledgements.
+//
+// Delivery: each publish holds its batch (Batch::hold) until the broker acknowledged it (QoS 1)
+// or it was written (QoS 0), so the batch's inputs are acknowledged to their source only then.
+// A refused or oversized publish releases it as delivered: it is counted and logged, and
+// holding it would stop the source for good. One given up when stopping releases it as not
+// delivered: its inputs stay unacknowledged for the broker to send again.
 #pragma once
 
 #include <atomic>
@@ -40,13 +46,17 @@ public:
     const MqttConfig& config() const noexcept { return connection_.config(); }
 
 private:
-    void publish(MqttConnection::Outbox& outbox, const Message& message) noexcept;
+    void publish(MqttConnection::Outbox& outbox, const Batch& batch,
+                 const Message& message) noexcept;
     void log_failure(const std::string& text) noexcept;
 
     // MqttHandler, on the connection's thread
     Status on_connected(MqttConnection&) override { return Status::ok(); }
-    bool on_message(const mqtt::PublishView&) override { return true; }
-    void on_published(std::uint16_t packet_id, std::uint8_t reason) override;
+    Taken on_message(const mqtt::PublishView&, std::uint64_t) override {
+        return Taken::acknowledge;
+    }
+    void on_published(std::uint16_t packet_id, std::uint8_t reason, const void* tag) override;
+    void on_abandoned(const void* tag) override;
 
     MqttConnection connection_;
     const EngineSignals* signals_ = nullptr;

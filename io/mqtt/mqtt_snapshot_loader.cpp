@@ -66,27 +66,27 @@ Status MqttSnapshotLoader::on_connected(MqttConnection& connection) {
     return Status::ok();
 }
 
-bool MqttSnapshotLoader::on_message(const mqtt::PublishView& message) {
+Taken MqttSnapshotLoader::on_message(const mqtt::PublishView& message, std::uint64_t) {
     if (message.topic == marker_) {
         {
             std::lock_guard lock(mutex_);
             marker_seen_ = true;
         }
         done_.notify_all();
-        return true;
+        return Taken::acknowledge;
     }
     if (!message.retain || message.payload.empty()) {
-        return true;  // live traffic under the prefix, or a cleared snapshot
+        return Taken::acknowledge;  // live traffic under the prefix, or a cleared snapshot
     }
     const std::string_view payload = message.payload;
     if (Status s = apply_(payload); !s) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
         log_warn("lkv", name_ + ": snapshot on " + std::string(message.topic) +
                             " not loaded: " + s.message());
-        return true;
+        return Taken::acknowledge;
     }
     loaded_.fetch_add(1, std::memory_order_relaxed);
-    return true;
+    return Taken::acknowledge;
 }
 
 }  // namespace edgeflow

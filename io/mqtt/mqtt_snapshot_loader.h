@@ -40,8 +40,7 @@ public:
 
 private:
     Status on_connected(MqttConnection& connection) override;
-    bool on_message(const mqtt::PublishView& message) override;
-    void on_published(std::uint16_t, std::uint8_t) override {}
+    Taken on_message(const mqtt::PublishView& message, std::uint64_t ack_token) override;
 
     std::string name_;
     std::string prefix_;

@@ -9,7 +9,8 @@ namespace edgeflow {
 MqttSource::MqttSource(std::string name, std::uint32_t index, MqttConfig config)
     : Source(name),
       index_(index),
-      connection_(std::move(name), std::move(config), counters.disconnects, counters.reconnects) {}
+      connection_(std::move(name), std::move(config), counters.disconnects, counters.reconnects),
+      after_delivery_(connection_.config().acknowledge == MqttAcknowledge::after_delivery) {}
 
 MqttSource::~MqttSource() {
     stop();
@@ -20,6 +21,20 @@ Status MqttSource::start(IngestPort& port) {
     burst_limit_ = port.burst_limit();
     burst_.reserve(burst_limit_);
     return connection_.start(*this);
+}
+
+void MqttSource::pause() noexcept {
+    if (!stopped_.load()) {
+        // When this returns no read is under way, and each read hands over what it took.
+        connection_.pause_receiving();
+    }
+}
+
+void MqttSource::acknowledge(std::span<const PendingAck> acks) noexcept {
+    for (const PendingAck& ack : acks) {
+        connection_.acknowledge(ack.token);
+    }
+    connection_.flush();
 }
 
 void MqttSource::stop() noexcept {
@@ -49,6 +64,12 @@ void MqttSource::metrics(MetricsWriter& writer) const {
                    static_cast<double>(load(counters.disconnects)));
     writer.counter("edgeflow_mqtt_reconnects_total", "MQTT connections made again after a loss",
                    labels, static_cast<double>(load(counters.reconnects)));
+    writer.counter("edgeflow_mqtt_duplicates_suspected_total",
+                   "Messages that arrived with DUP set: the broker may have sent them before",
+                   {{"endpoint", name()}}, static_cast<double>(connection_.duplicates()));
+    writer.gauge("edgeflow_mqtt_unacknowledged",
+                 "QoS 1 messages taken and not yet acknowledged to the broker",
+                 {{"endpoint", name()}}, static_cast<double>(connection_.unacknowledged()));
     writer.counter(
         "edgeflow_mqtt_protocol_errors_total",
         "MQTT packets from the broker that broke the protocol (each closed the connection)", labels,
@@ -69,7 +90,7 @@ void MqttSource::hand_over() noexcept {
     counters.received.fetch_add(n, std::memory_order_relaxed);
 }
 
-bool MqttSource::on_message(const mqtt::PublishView& incoming) {
+Taken MqttSource::on_message(const mqtt::PublishView& incoming, std::uint64_t ack_token) {
     if (burst_.size() >= burst_limit_) {
         // A long burst is queued as it comes: only a short one can run to completion, and
         // holding many acquired messages back would starve the ingest queue.
@@ -77,7 +98,7 @@ bool MqttSource::on_message(const mqtt::PublishView& incoming) {
     }
     Message* message = port_->acquire();
     if (message == nullptr) {
-        return false;  // the engine is aborting: not taken, so not acknowledged
+        return Taken::no;  // the engine is aborting: not taken, so not acknowledged
     }
     message->source = index_;
     message->ingest_ns =
@@ -89,6 +110,9 @@ bool MqttSource::on_message(const mqtt::PublishView& incoming) {
     message->topic.assign(incoming.topic);
     assign_padded(message->payload, incoming.payload);
     message->qos = incoming.qos;
+    const bool later = after_delivery_ && incoming.qos == 1;
+    message->ack_pending = later;
+    message->ack_token = ack_token;
     message->content_type.assign(incoming.content_type);
     message->message_expiry_s = incoming.message_expiry;
     mqtt::for_each_user_property(incoming.user_properties, [&](mqtt::UserPropertyView p) {
@@ -97,10 +121,10 @@ bool MqttSource::on_message(const mqtt::PublishView& incoming) {
     if (burst_limit_ == 0) {
         port_->submit(message);
         counters.received.fetch_add(1, std::memory_order_relaxed);
-        return true;
+    } else {
+        burst_.push_back(message);
     }
-    burst_.push_back(message);
-    return true;
+    return later ? Taken::later : Taken::acknowledge;
 }
 
 }  // namespace edgeflow

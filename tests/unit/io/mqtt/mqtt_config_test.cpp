@@ -425,10 +425,10 @@ TEST(MqttConfigErrors, ReconnectDelays) {
 TEST(MqttConfigErrors, UnknownSourceKey) {
     EXPECT_THAT(source_with("    topics: a\n    retain: true\n").errors,
                 ElementsAre("pipeline.yaml:5:5: sources[0].retain: expected one of the keys of "
-                            "an mqtt source: broker clean_start client_id connect_timeout "
-                            "keep_alive kind name password password_env password_file protocol qos "
-                            "reconnect "
-                            "session_expiry tls topics username, found unknown key \"retain\""));
+                            "an mqtt source: acknowledge broker clean_start client_id "
+                            "connect_timeout keep_alive kind max_inflight name password "
+                            "password_env password_file protocol qos reconnect session_expiry tls "
+                            "topics username, found unknown key \"retain\""));
 }
 
 TEST(MqttConfigErrors, UnknownDestinationKey) {

@@ -161,15 +161,20 @@ public:
         connects.fetch_add(1);
         return Status::ok();
     }
-    bool on_message(const mqtt::PublishView& message) override {
+    Taken on_message(const mqtt::PublishView& message, std::uint64_t ack_token) override {
         std::unique_lock lock(mutex_);
         topics.emplace_back(message.topic);
         payloads.emplace_back(message.payload);
+        tokens.push_back(ack_token);
         arrived_.notify_all();
         released_.wait(lock, [this] { return !hold; });
-        return take;
+        return !take ? Taken::no : later ? Taken::later : Taken::acknowledge;
     }
-    void on_published(std::uint16_t packet_id, std::uint8_t) override {
+    std::vector<std::uint64_t> token_list() {
+        std::lock_guard lock(mutex_);
+        return tokens;
+    }
+    void on_published(std::uint16_t packet_id, std::uint8_t, const void*) override {
         std::lock_guard lock(mutex_);
         acknowledged.push_back(packet_id);
     }
@@ -191,7 +196,9 @@ public:
 
     std::atomic<int> connects{0};
     bool hold = false;
-    bool take = true;  ///< what on_message answers: false as when the engine is aborting
+    bool take = true;    ///< what on_message answers: false as when the engine is aborting
+    bool later = false;  ///< answer Taken::later: the test acknowledges each token itself
+    std::vector<std::uint64_t> tokens;
     std::vector<std::string> topics;
     std::vector<std::string> payloads;
     std::vector<std::uint16_t> acknowledged;
