@@ -141,6 +141,49 @@ MqttConfig MqttConfig::parse(const EndpointConfig& endpoint, bool source, Config
         }
         errors.add(*at, "a username with the password", "a password without a username");
     }
+    if (const ConfigNode* auth = reader.get("auth")) {
+        MapReader a(*auth, errors, "auth");
+        std::string method;
+        if (a.required_string("method", method, "an authentication method: K8S-SAT")) {
+            if (method == "K8S-SAT") {
+                config.auth.method = MqttAuthConfig::Method::k8s_sat;
+            } else {
+                errors.add(*auth->find("method"),
+                           "an authentication method edgeflow speaks: K8S-SAT (a Kubernetes "
+                           "service account token; for a user name and password, use username "
+                           "and password_file instead of auth)",
+                           "\"" + method + "\"");
+            }
+        }
+        // Not read here: outside the cluster (edgeflow check in CI) the projected file does not
+        // exist, and in it the file is read at every connect anyway.
+        a.required_string("token_file", config.auth.token_file,
+                          "the path of the projected service account token, such as "
+                          "/var/run/secrets/tokens/mqtt-client-token");
+        a.finish();
+        if (!config.auth.token_file.empty()) {
+            config.auth.token_file = endpoint.resolve_path(config.auth.token_file);
+        }
+        if (config.auth.method == MqttAuthConfig::Method::k8s_sat) {
+            if (config.protocol == 4) {
+                errors.add(*endpoint.node.find("protocol"),
+                           "protocol: 5 with auth (enhanced authentication is MQTT 5 only)",
+                           "3.1.1");
+            }
+            // The token is the whole credential: the broker identifies the client by the
+            // token's service account, and a username or password would be a second, different
+            // authentication the broker may try instead.
+            for (const char* key : {"username", "password", "password_file", "password_env"}) {
+                if (const ConfigNode* at = endpoint.node.find(key)) {
+                    errors.add(*at,
+                               "no " + std::string(key) +
+                                   " with auth method K8S-SAT (the service account token "
+                                   "alone authenticates the client)",
+                               "a " + std::string(key));
+                }
+            }
+        }
+    }
     if (const ConfigNode* reconnect = reader.get("reconnect")) {
         MapReader r(*reconnect, errors, "reconnect");
         r.optional_uint("initial_delay_ms", config.reconnect_initial_ms, 1, 600000);

@@ -11,6 +11,11 @@
 //   connect_timeout: 10             # seconds
 //   username: edge                  # optional; a password needs one
 //   password_file: /run/secrets/mqtt-password   # or password_env: MQTT_PASSWORD, or password
+//   auth: {method: K8S-SAT, token_file: /var/run/secrets/tokens/mqtt-client-token}
+//                                   # MQTT 5 enhanced authentication with a Kubernetes service
+//                                   # account token (the Azure IoT Operations broker in-cluster);
+//                                   # no username or password then. The file is read at every
+//                                   # connect and watched: a rotated token re-authenticates.
 //   reconnect: {initial_delay_ms: 250, max_delay_ms: 10000}
 //   tls: {ca_file: ca.pem, ca_dir: /etc/ssl/certs, cert_file: client.pem, key_file: client.key,
 //         verify: true}
@@ -51,6 +56,16 @@ enum class MqttAcknowledge : std::uint8_t {
     on_receipt,      ///< as soon as it is read: the lowest latency, lost if the process dies
 };
 
+/// MQTT 5 enhanced authentication (`auth:`).
+struct MqttAuthConfig {
+    enum class Method : std::uint8_t {
+        none,
+        k8s_sat,  ///< K8S-SAT: a Kubernetes service account token (io/mqtt/k8s_sat_auth.h)
+    };
+    Method method = Method::none;
+    std::string token_file;  ///< K8S-SAT: the projected token, read at connect, not at load
+};
+
 struct MqttConfig {
     std::string broker;
     std::string client_id;
@@ -62,6 +77,7 @@ struct MqttConfig {
     std::uint64_t connect_timeout = 10;
     std::string username;
     std::string password;
+    MqttAuthConfig auth;
     std::uint64_t reconnect_initial_ms = 250;
     std::uint64_t reconnect_max_ms = 10000;
     TlsConfig tls;

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "io/mqtt/k8s_sat_auth.h"
 
 namespace edgeflow {
 namespace {
@@ -53,6 +54,9 @@ MqttConnection::MqttConnection(std::string owner, MqttConfig config,
     inbound_ids_.resize(outbox_.size());
     inbound_done_ = std::make_unique<std::atomic<std::uint64_t>[]>(inbound_ids_.size());
     written_tags_.reserve(outbox_.size());
+    if (config_.auth.method == MqttAuthConfig::Method::k8s_sat) {
+        auth_ = std::make_unique<K8sSatAuth>(owner_, config_.auth.token_file);
+    }
 }
 
 MqttConnection::~MqttConnection() {
@@ -63,6 +67,14 @@ MqttConnection::~MqttConnection() {
     if (wake_fd_ >= 0) {
         ::close(wake_fd_);
     }
+}
+
+std::uint64_t MqttConnection::reauthentications() const noexcept {
+    return auth_ ? auth_->reauthentications() : 0;
+}
+
+std::uint64_t MqttConnection::reauthentication_failures() const noexcept {
+    return auth_ ? auth_->failures() : 0;
 }
 
 Status MqttConnection::start(MqttHandler& handler) {
@@ -580,10 +592,22 @@ bool MqttConnection::handle(const mqtt::Packet& packet) {
             if (!packet.disconnect.reason_string.empty()) {
                 why += " (" + std::string(packet.disconnect.reason_string) + ")";
             }
+            if (auth_ && auth_->reauthenticating()) {
+                why = auth_->refused(why);
+            }
             lose(why);
             return false;
         }
         case mqtt::PacketType::auth:
+            if (auth_) {
+                Status status = auth_->on_auth(packet.auth, connack_, local_);
+                if (!status) {
+                    log_error("mqtt", owner_ + ": " + status.message());
+                    send_final(mqtt::reason::protocol_error);
+                    lose(status.message());
+                }
+                return status.is_ok();
+            }
             // Enhanced authentication is not configured, so the broker has no reason to ask.
             send_final(mqtt::reason::protocol_error);
             lose("the broker sent AUTH without an authentication method");
@@ -682,6 +706,15 @@ bool MqttConnection::turn(std::chrono::milliseconds timeout) {
     if (!keep_alive(std::chrono::steady_clock::now())) {
         return false;
     }
+    if (auth_ && connack_ && connack_view_.reason == 0) {
+        if (Status status =
+                auth_->poll(std::chrono::steady_clock::now(), std::chrono::system_clock::now(),
+                            std::chrono::seconds(config_.connect_timeout), local_);
+            !status) {
+            lose(status.message());
+            return false;
+        }
+    }
     return write_pending();
 }
 
@@ -730,6 +763,12 @@ bool MqttConnection::connect_once() {
     connect.session_expiry = static_cast<std::uint32_t>(config_.session_expiry);
     connect.receive_maximum = static_cast<std::uint16_t>(outbox_.size());
     connect.topic_alias_maximum = version_ == mqtt::Version::v5 ? inbound_alias_maximum : 0;
+    // Read at every connect, so a reconnect carries the token the kubelet rotated in.
+    if (Status status = auth_ ? auth_->prepare_connect(connect) : Status::ok(); !status) {
+        set_last_error(status.message());
+        close_stream();
+        return false;
+    }
     mqtt::encode_connect(local_, connect);
     connack_ = false;
 

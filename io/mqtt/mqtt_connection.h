@@ -56,6 +56,7 @@
 
 namespace edgeflow {
 
+class K8sSatAuth;
 class MqttConnection;
 
 /// What the owner of a connection answers for a message that arrived.
@@ -196,6 +197,10 @@ public:
         return inbound_tail_.load(std::memory_order_relaxed) -
                inbound_head_.load(std::memory_order_relaxed);
     }
+    /// With `auth` (K8S-SAT): re-authentications on a live connection the broker accepted, and
+    /// those that failed (refused, unanswered, cut off); 0 without.
+    std::uint64_t reauthentications() const noexcept;
+    std::uint64_t reauthentication_failures() const noexcept;
 
 private:
     struct Endpoint {
@@ -346,6 +351,7 @@ private:
     std::chrono::steady_clock::time_point ping_sent_{};
     std::string lost_cause_;
     std::minstd_rand jitter_;
+    std::unique_ptr<K8sSatAuth> auth_;  ///< enhanced authentication, when `auth` is configured
 };
 
 }  // namespace edgeflow

@@ -74,6 +74,13 @@ void MqttSource::metrics(MetricsWriter& writer) const {
         "edgeflow_mqtt_protocol_errors_total",
         "MQTT packets from the broker that broke the protocol (each closed the connection)", labels,
         static_cast<double>(connection_.protocol_errors()));
+    writer.counter("edgeflow_mqtt_reauthentications_total",
+                   "K8S-SAT re-authentications of a live MQTT connection the broker accepted",
+                   labels, static_cast<double>(connection_.reauthentications()));
+    writer.counter("edgeflow_mqtt_reauthentication_failures_total",
+                   "K8S-SAT re-authentications refused, unanswered in time or cut off (each "
+                   "followed by a reconnect)",
+                   labels, static_cast<double>(connection_.reauthentication_failures()));
 }
 
 Status MqttSource::on_connected(MqttConnection& connection) {

@@ -425,7 +425,7 @@ TEST(MqttConfigErrors, ReconnectDelays) {
 TEST(MqttConfigErrors, UnknownSourceKey) {
     EXPECT_THAT(source_with("    topics: a\n    retain: true\n").errors,
                 ElementsAre("pipeline.yaml:5:5: sources[0].retain: expected one of the keys of "
-                            "an mqtt source: acknowledge broker clean_start client_id "
+                            "an mqtt source: acknowledge auth broker clean_start client_id "
                             "connect_timeout keep_alive kind max_inflight name password "
                             "password_env password_file protocol qos reconnect session_expiry tls "
                             "topics username, found unknown key \"retain\""));
@@ -444,12 +444,96 @@ destinations:
                       false)
                     .errors,
                 ElementsAre("pipeline.yaml:7:5: destinations[0].topics: expected one of the "
-                            "keys of an mqtt destination: broker clean_start client_id "
+                            "keys of an mqtt destination: auth broker clean_start client_id "
                             "connect_timeout dead_letter drain_timeout keep_alive kind "
                             "max_inflight name password password_env password_file protocol qos "
                             "reconnect "
                             "retain session_expiry tls topic username, found unknown key "
                             "\"topics\""));
+}
+
+// auth: K8S-SAT (MQTT 5 enhanced authentication with a Kubernetes service account token).
+TEST(MqttAuth, K8sSatWithTheTokenFileResolvedAgainstThePipeline) {
+    const auto parsed = parse(
+        "sources:\n  - kind: mqtt\n    broker: ssl://aio-broker:18883\n"
+        "    topics: a\n"
+        "    auth: {method: K8S-SAT, token_file: tokens/mqtt-client-token}\n"
+        "destinations:\n  - kind: null\n",
+        true, "/etc/edgeflow/pipeline.yaml");
+    EXPECT_THAT(parsed.errors, IsEmpty());
+    EXPECT_EQ(parsed.config.auth.method, MqttAuthConfig::Method::k8s_sat);
+    EXPECT_EQ(parsed.config.auth.token_file, "/etc/edgeflow/tokens/mqtt-client-token");
+    // The file is not read at load: outside the cluster it does not exist.
+}
+
+TEST(MqttAuth, DestinationsTakeItToo) {
+    const auto parsed = parse(R"(
+sources:
+  - kind: file
+    path: in.jsonl
+destinations:
+  - kind: mqtt
+    broker: ssl://aio-broker:18883
+    topic: out
+    auth:
+      method: K8S-SAT
+      token_file: /var/run/secrets/tokens/mqtt-client-token
+)",
+                              false);
+    EXPECT_THAT(parsed.errors, IsEmpty());
+    EXPECT_EQ(parsed.config.auth.method, MqttAuthConfig::Method::k8s_sat);
+    EXPECT_EQ(parsed.config.auth.token_file, "/var/run/secrets/tokens/mqtt-client-token");
+}
+
+TEST(MqttAuth, WithoutAuthThereIsNone) {
+    EXPECT_EQ(source_with("    topics: a\n").config.auth.method, MqttAuthConfig::Method::none);
+}
+
+TEST(MqttAuthErrors, UnknownMethodSaysWhichAreAccepted) {
+    EXPECT_THAT(
+        source_with("    topics: a\n    auth: {method: SCRAM-SHA-1, token_file: t}\n").errors,
+        ElementsAre("pipeline.yaml:5:20: sources[0].auth.method: expected an "
+                    "authentication method edgeflow speaks: K8S-SAT (a Kubernetes service "
+                    "account token; for a user name and password, use username and "
+                    "password_file instead of auth), found \"SCRAM-SHA-1\""));
+}
+
+TEST(MqttAuthErrors, MissingTokenFileAndMethod) {
+    EXPECT_THAT(source_with("    topics: a\n    auth: {method: K8S-SAT}\n").errors,
+                ElementsAre("pipeline.yaml:5:11: sources[0].auth.token_file: expected the path "
+                            "of the projected service account token, such as "
+                            "/var/run/secrets/tokens/mqtt-client-token, found no such key"));
+    EXPECT_THAT(source_with("    topics: a\n    auth: {token_file: t}\n").errors,
+                ElementsAre("pipeline.yaml:5:11: sources[0].auth.method: expected an "
+                            "authentication method: K8S-SAT, found no such key"));
+}
+
+TEST(MqttAuthErrors, EnhancedAuthenticationIsMqtt5Only) {
+    EXPECT_THAT(source_with("    topics: a\n    protocol: 3.1.1\n"
+                            "    auth: {method: K8S-SAT, token_file: t}\n")
+                    .errors,
+                ElementsAre("pipeline.yaml:5:15: sources[0].protocol: expected protocol: 5 with "
+                            "auth (enhanced authentication is MQTT 5 only), found 3.1.1"));
+}
+
+TEST(MqttAuthErrors, NoUsernameOrPasswordWithK8sSat) {
+    EXPECT_THAT(source_with("    topics: a\n    username: edge\n    password: secret\n"
+                            "    auth: {method: K8S-SAT, token_file: t}\n")
+                    .errors,
+                ElementsAre("pipeline.yaml:5:15: sources[0].username: expected no username with "
+                            "auth method K8S-SAT (the service account token alone authenticates "
+                            "the client), found a username",
+                            "pipeline.yaml:6:15: sources[0].password: expected no password with "
+                            "auth method K8S-SAT (the service account token alone authenticates "
+                            "the client), found a password"));
+}
+
+TEST(MqttAuthErrors, UnknownAuthKey) {
+    EXPECT_THAT(
+        source_with("    topics: a\n    auth: {method: K8S-SAT, token_file: t, audience: x}\n")
+            .errors,
+        ElementsAre("pipeline.yaml:5:44: sources[0].auth.audience: expected one of the keys of "
+                    "auth: method token_file, found unknown key \"audience\""));
 }
 
 }  // namespace

@@ -1,16 +1,11 @@
-// MqttConnection against a scripted broker: a loopback listener in the test that writes packets
-// byte by byte as the MQTT 5.0 specification lays them out and reads what the client sends.
-// mosquitto is the interop partner in the integration tests; these cases need a broker that
-// misbehaves on cue (malformed packets, a small Receive Maximum, topic aliases it chooses,
-// a session it drops), which a real broker does not do.
+// MqttConnection against a scripted broker (tests/support/scripted_broker.h): a loopback
+// listener in the test that writes packets byte by byte as the MQTT 5.0 specification lays them
+// out and reads what the client sends. mosquitto is the interop partner in the integration
+// tests; these cases need a broker that misbehaves on cue (malformed packets, a small Receive
+// Maximum, topic aliases it chooses, a session it drops), which a real broker does not do.
 #include "io/mqtt/mqtt_connection.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -21,138 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/scripted_broker.h"
+
 namespace edgeflow {
 namespace {
 
 using namespace std::chrono_literals;
-using Bytes = std::string;
-
-Bytes bytes(std::initializer_list<int> list) {
-    Bytes out;
-    for (const int b : list) {
-        out.push_back(static_cast<char>(b));
-    }
-    return out;
-}
-
-struct RawPacket {
-    std::uint8_t header = 0;  ///< type << 4 | flags
-    Bytes body;
-};
-
-/// A listening socket on 127.0.0.1 that accepts one client at a time.
-class ScriptedBroker {
-public:
-    ScriptedBroker() {
-        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-        EXPECT_EQ(::listen(listener_, 4), 0);
-        socklen_t length = sizeof address;
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
-    }
-    ~ScriptedBroker() {
-        drop();
-        ::close(listener_);
-    }
-    int port() const { return port_; }
-
-    /// Accepts the next connection and reads its CONNECT.
-    bool accept_client(std::chrono::milliseconds timeout = 3s) {
-        drop();
-        pollfd p{listener_, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
-            return false;
-        }
-        client_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-        buffer_.clear();
-        const auto connect = read_packet(timeout);
-        return connect && connect->header == 0x10;
-    }
-    void drop() {
-        if (client_ >= 0) {
-            ::close(client_);
-            client_ = -1;
-        }
-    }
-    void send(const Bytes& data) {
-        ASSERT_EQ(::send(client_, data.data(), data.size(), MSG_NOSIGNAL),
-                  static_cast<ssize_t>(data.size()));
-    }
-    /// The next whole packet from the client, or nullopt when none comes within `timeout`.
-    std::optional<RawPacket> read_packet(std::chrono::milliseconds timeout = 3s) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (true) {
-            if (auto packet = take_packet()) {
-                return packet;
-            }
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) {
-                return std::nullopt;
-            }
-            pollfd p{client_, POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left.count())) != 1) {
-                return std::nullopt;
-            }
-            char chunk[4096];
-            const ssize_t n = ::recv(client_, chunk, sizeof chunk, 0);
-            if (n <= 0) {
-                return std::nullopt;
-            }
-            buffer_.append(chunk, static_cast<std::size_t>(n));
-        }
-    }
-
-    /// Whether the client closes its end within `timeout` (reading and discarding what comes
-    /// first).
-    bool wait_closed(std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            pollfd p{client_, POLLIN, 0};
-            if (::poll(&p, 1, 50) == 1) {
-                char chunk[256];
-                if (::recv(client_, chunk, sizeof chunk, 0) <= 0) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-private:
-    std::optional<RawPacket> take_packet() {
-        if (buffer_.size() < 2) {
-            return std::nullopt;
-        }
-        std::size_t length = 0;
-        std::size_t at = 1;
-        for (int shift = 0;; shift += 7) {
-            if (at >= buffer_.size()) {
-                return std::nullopt;
-            }
-            const auto b = static_cast<std::uint8_t>(buffer_[at++]);
-            length |= static_cast<std::size_t>(b & 0x7F) << shift;
-            if ((b & 0x80) == 0) {
-                break;
-            }
-        }
-        if (buffer_.size() < at + length) {
-            return std::nullopt;
-        }
-        RawPacket packet{static_cast<std::uint8_t>(buffer_[0]), buffer_.substr(at, length)};
-        buffer_.erase(0, at + length);
-        return packet;
-    }
-
-    int listener_ = -1;
-    int client_ = -1;
-    int port_ = 0;
-    Bytes buffer_;
-};
+using test::bytes;
+using test::Bytes;
+using test::ScriptedBroker;
 
 /// Records what the connection tells its owner; on_message can be held until released.
 class RecordingHandler final : public MqttHandler {
