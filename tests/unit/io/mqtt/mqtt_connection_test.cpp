@@ -46,9 +46,18 @@ public:
         std::lock_guard lock(mutex_);
         return tokens;
     }
-    void on_published(std::uint16_t packet_id, std::uint8_t, const void*) override {
+    void on_published(std::uint16_t packet_id, std::uint8_t, const void* tag) override {
         std::lock_guard lock(mutex_);
         acknowledged.push_back(packet_id);
+        published_tags.push_back(tag);
+    }
+    void on_abandoned(const void* tag) override {
+        std::lock_guard lock(mutex_);
+        abandoned_tags.push_back(tag);
+    }
+    std::vector<const void*> published_tag_list() {
+        std::lock_guard lock(mutex_);
+        return published_tags;
     }
     void release() {
         {
@@ -74,6 +83,8 @@ public:
     std::vector<std::string> topics;
     std::vector<std::string> payloads;
     std::vector<std::uint16_t> acknowledged;
+    std::vector<const void*> published_tags;
+    std::vector<const void*> abandoned_tags;
 
 private:
     std::mutex mutex_;
@@ -351,6 +362,160 @@ TEST_F(MqttConnectionTest, ServerKeepAliveIsFollowed) {
     const auto ping = broker_.read_packet(4s);
     ASSERT_TRUE(ping.has_value()) << "no PINGREQ within the broker's keep-alive";
     EXPECT_EQ(ping->header, 0xC0);
+}
+
+}  // namespace
+}  // namespace edgeflow
+
+namespace edgeflow {
+namespace {
+
+using test::RawPacket;
+
+// PUBLISH QoS 1 "a/b" with packet id `id`, no properties, payload "x"; DUP set when `dup`.
+Bytes qos1_publish(int id, bool dup = false) {
+    return bytes({dup ? 0x3A : 0x32, 9, 0, 3, 'a', '/', 'b', 0, id, 0, 'x'});
+}
+
+// The packet id of a PUBACK the client wrote, or -1 when the packet is something else.
+int puback_id(const std::optional<RawPacket>& packet) {
+    if (!packet || packet->header != 0x40 || packet->body.size() < 2) {
+        return -1;
+    }
+    return static_cast<std::uint8_t>(packet->body[0]) * 256 +
+           static_cast<std::uint8_t>(packet->body[1]);
+}
+
+// [MQTT-4.6.0-2]: PUBACKs in the order the PUBLISHes arrived, however the owner finishes them.
+TEST_F(MqttConnectionTest, PubacksLeaveInArrivalOrderWhateverOrderTheOwnerFinishesIn) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    handler_.later = true;
+    for (int id = 1; id <= 3; ++id) {
+        broker_.send(qos1_publish(id));
+    }
+    ASSERT_TRUE(handler_.wait_for_messages(3));
+    const auto tokens = handler_.token_list();
+    connection_->acknowledge(tokens[2]);
+    connection_->flush();
+    EXPECT_FALSE(broker_.read_packet(200ms).has_value()) << "the third acknowledged first";
+    connection_->acknowledge(tokens[0]);
+    connection_->flush();
+    EXPECT_EQ(puback_id(broker_.read_packet()), 1);
+    EXPECT_FALSE(broker_.read_packet(200ms).has_value()) << "the third before the second";
+    connection_->acknowledge(tokens[1]);
+    connection_->flush();
+    EXPECT_EQ(puback_id(broker_.read_packet()), 2);
+    EXPECT_EQ(puback_id(broker_.read_packet()), 3);
+    EXPECT_EQ(connection_->unacknowledged(), 0u);
+}
+
+// A broker that sends more than max_inflight unacknowledged messages (one ignoring the Receive
+// Maximum, or a 3.1.1 broker with a larger in-flight limit) is not read from until the owner's
+// acknowledgements make room: the messages wait in the socket, none is lost.
+TEST_F(MqttConnectionTest, AFullInboundRingStopsReadingUntilAMessageIsAcknowledged) {
+    MqttConfig config = config_for(broker_.port());
+    config.max_inflight = 2;
+    start(config);
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    handler_.later = true;
+    for (int id = 1; id <= 3; ++id) {
+        broker_.send(qos1_publish(id));
+    }
+    ASSERT_TRUE(handler_.wait_for_messages(2));
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(handler_.topic_list().size(), 2u) << "taken beyond max_inflight";
+    EXPECT_EQ(connection_->unacknowledged(), 2u);
+    connection_->acknowledge(handler_.token_list()[0]);
+    connection_->flush();
+    EXPECT_EQ(puback_id(broker_.read_packet()), 1);
+    ASSERT_TRUE(handler_.wait_for_messages(3)) << "reading did not resume";
+    const auto tokens = handler_.token_list();
+    connection_->acknowledge(tokens[1]);
+    connection_->acknowledge(tokens[2]);
+    connection_->flush();
+    EXPECT_EQ(puback_id(broker_.read_packet()), 2);
+    EXPECT_EQ(puback_id(broker_.read_packet()), 3);
+}
+
+// A message taken on a connection that was lost is not acknowledged on the next one (its
+// packet id means nothing there); the broker sends it again, with DUP, which is counted.
+TEST_F(MqttConnectionTest, AcknowledgementsOfALostConnectionAreDroppedAndRedeliveriesCounted) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    handler_.later = true;
+    broker_.send(qos1_publish(5));
+    ASSERT_TRUE(handler_.wait_for_messages(1));
+    broker_.drop();
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack(true));
+    ASSERT_TRUE(wait_connected());
+    connection_->acknowledge(handler_.token_list()[0]);
+    connection_->flush();
+    EXPECT_FALSE(broker_.read_packet(200ms).has_value()) << "acknowledged on another connection";
+    broker_.send(qos1_publish(5, true));
+    ASSERT_TRUE(handler_.wait_for_messages(2));
+    EXPECT_EQ(connection_->duplicates(), 1u);
+    connection_->acknowledge(handler_.token_list()[1]);
+    connection_->flush();
+    EXPECT_EQ(puback_id(broker_.read_packet()), 5);
+}
+
+// Paused (a graceful stop under way), the connection takes nothing more and acknowledges
+// nothing new, but still writes the PUBACKs of what it took before.
+TEST_F(MqttConnectionTest, PausedItTakesNoMoreMessagesButStillAcknowledgesEarlierOnes) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    handler_.later = true;
+    broker_.send(qos1_publish(1));
+    ASSERT_TRUE(handler_.wait_for_messages(1));
+    connection_->pause_receiving();
+    broker_.send(qos1_publish(2));
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(handler_.topic_list().size(), 1u) << "a message taken while paused";
+    connection_->acknowledge(handler_.token_list()[0]);
+    connection_->flush();
+    EXPECT_EQ(puback_id(broker_.read_packet()), 1);
+    EXPECT_FALSE(broker_.read_packet(200ms).has_value()) << "the message not taken acknowledged";
+}
+
+// A publish's tag comes back when the broker acknowledges it; one still in the outbox when the
+// connection stops comes back as abandoned, so its owner does not count it delivered.
+TEST_F(MqttConnectionTest, PublishTagsComeBackAcknowledgedOrAbandoned) {
+    start(config_for(broker_.port()));
+    ASSERT_TRUE(broker_.accept_client());
+    broker_.send(connack());
+    ASSERT_TRUE(wait_connected());
+    int first = 0;
+    int second = 0;
+    for (const void* tag : {static_cast<const void*>(&first), static_cast<const void*>(&second)}) {
+        OutgoingMessage m;
+        m.topic = "t";
+        m.payload = "p";
+        m.qos = 1;
+        m.tag = tag;
+        ASSERT_EQ(connection_->publish(m), PublishResult::queued);
+    }
+    connection_->flush();
+    const auto publish = broker_.read_packet();
+    ASSERT_TRUE(publish.has_value());
+    ASSERT_TRUE(broker_.read_packet().has_value());
+    broker_.send(bytes({0x40, 2}) + publish->body.substr(3, 2));
+    const auto until = std::chrono::steady_clock::now() + 3s;
+    while (handler_.published_tag_list().empty() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(handler_.published_tag_list(), (std::vector<const void*>{&first}));
+    connection_->stop();
+    EXPECT_EQ(handler_.abandoned_tags, (std::vector<const void*>{&second}));
 }
 
 }  // namespace
