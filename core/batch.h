@@ -31,6 +31,7 @@
 namespace edgeflow {
 
 class Batch;
+struct DeliveryGroup;
 
 /// Told when every output of a batch is safe (see Batch::release).
 class DeliveryListener {
@@ -78,6 +79,8 @@ public:
         size_ = 0;
         acks_.clear();
         abandoned_.store(false, std::memory_order_relaxed);
+        state_unsaved_.store(false, std::memory_order_relaxed);
+        group = nullptr;
         for (auto& outbox : outboxes_) {
             for (std::size_t i = 0; i < outbox.used; ++i) {
                 outbox.messages[i]->reset();
@@ -156,6 +159,13 @@ public:
         acks_.push_back({source, token});
     }
     std::span<const PendingAck> acks() const noexcept { return acks_; }
+    /// Set by a stage whose state is durable (lkv with persist) when, after this batch, it
+    /// holds changes not yet in a snapshot: the inputs of this batch, and of those before it,
+    /// are safe only once a later batch has written them. Any shard's thread.
+    void mark_state_unsaved() noexcept { state_unsaved_.store(true, std::memory_order_relaxed); }
+    bool state_unsaved() const noexcept { return state_unsaved_.load(std::memory_order_relaxed); }
+    /// The batches whose acknowledgements wait for the same snapshot (engine's; null: none).
+    DeliveryGroup* group = nullptr;
 
 private:
     struct Outbox {
@@ -172,6 +182,7 @@ private:
     DeliveryListener* listener_ = nullptr;
     mutable std::atomic<std::uint32_t> holds_{0};
     mutable std::atomic<bool> abandoned_{false};
+    std::atomic<bool> state_unsaved_{false};
 };
 
 inline void Batch::merge_emitted() noexcept {

@@ -451,6 +451,25 @@ void Engine::egress_loop() {
 
 void Engine::deliver(Batch* batch) noexcept {
     batch->begin_delivery();
+    // Durable state (lkv persist) is written behind: a batch that left changes unsaved opens
+    // (or joins) a group, and the first batch after it that left none closes it, its snapshots
+    // holding every change before. Called in dispatch order, one batch at a time.
+    if (batch->state_unsaved() || open_group_ != nullptr) {
+        if (open_group_ == nullptr) {
+            open_group_ = take_group();
+        }
+        DeliveryGroup* group = open_group_;
+        const bool closes = !batch->state_unsaved();
+        {
+            const std::lock_guard lock(group->mutex);
+            ++group->pending;
+            group->closed = closes;
+        }
+        if (closes) {
+            open_group_ = nullptr;
+        }
+        batch->group = group;
+    }
     for (auto& sink : sinks_) {
         sink->write(*batch);
     }
@@ -477,20 +496,61 @@ void Engine::deliver(Batch* batch) noexcept {
 }
 
 void Engine::delivered(Batch& batch) noexcept {
-    // Everything the batch produced is safe: its inputs are acknowledged, source by source
-    // (a batch is mostly one source's, in arrival order), unless an output was given up.
-    const auto acks = batch.acks();
-    if (!batch.abandoned()) {
-        std::size_t begin = 0;
-        for (std::size_t i = 1; i <= acks.size(); ++i) {
-            if (i == acks.size() || acks[i].source != acks[begin].source) {
-                sources_[acks[begin].source]->acknowledge(acks.subspan(begin, i - begin));
-                begin = i;
-            }
+    // Everything the batch produced is safe: its inputs are acknowledged, unless an output was
+    // given up, or they wait for their group (durable state not yet written).
+    DeliveryGroup* group = batch.group;
+    if (group == nullptr) {
+        if (!batch.abandoned()) {
+            acknowledge(batch.acks());
         }
+        batch.clear();
+        free_batches_.enqueue(&batch);
+        return;
+    }
+    bool complete = false;
+    {
+        const std::lock_guard lock(group->mutex);
+        const auto acks = batch.acks();
+        group->acks.insert(group->acks.end(), acks.begin(), acks.end());
+        group->abandoned = group->abandoned || batch.abandoned();
+        complete = --group->pending == 0 && group->closed;
     }
     batch.clear();
     free_batches_.enqueue(&batch);
+    if (complete) {
+        // No batch refers to it any more: this thread owns it.
+        if (!group->abandoned) {
+            acknowledge(group->acks);
+        }
+        group->acks.clear();
+        group->closed = false;
+        group->abandoned = false;
+        const std::lock_guard lock(groups_mutex_);
+        free_groups_.push_back(group);
+    }
+}
+
+void Engine::acknowledge(std::span<const PendingAck> acks) noexcept {
+    // Mostly one source's, in arrival order: one call per run of the same source.
+    std::size_t begin = 0;
+    for (std::size_t i = 1; i <= acks.size(); ++i) {
+        if (i == acks.size() || acks[i].source != acks[begin].source) {
+            sources_[acks[begin].source]->acknowledge(acks.subspan(begin, i - begin));
+            begin = i;
+        }
+    }
+}
+
+DeliveryGroup* Engine::take_group() {
+    const std::lock_guard lock(groups_mutex_);
+    if (free_groups_.empty()) {
+        // At most one per batch in flight: allocated while the engine warms up.
+        groups_.push_back(std::make_unique<DeliveryGroup>());
+        return groups_.back().get();
+    }
+    DeliveryGroup* group = free_groups_.back();
+    free_groups_.pop_back();
+    return group;
 }
 
 void Engine::metrics(MetricsWriter& w) const {

@@ -39,6 +39,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
@@ -70,6 +71,17 @@ struct IngestCounters {
 /// rates is most of the dispatch and egress threads' CPU time, whatever `idle` says.
 struct EngineQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
     static const int MAX_SEMA_SPINS = 0;
+};
+
+/// Batches whose inputs wait for the same snapshot of durable state (Batch::state_unsaved): a run
+/// of batches that left changes unsaved, closed by the first batch after them that left none.
+/// Their acknowledgements go out when every batch of the run has been delivered.
+struct DeliveryGroup {
+    std::mutex mutex;
+    std::vector<PendingAck> acks;  ///< of the batches delivered so far
+    std::size_t pending = 0;       ///< batches of the group not yet delivered
+    bool closed = false;           ///< a batch that left nothing unsaved joined it
+    bool abandoned = false;        ///< an output of one of them was given up
 };
 
 class Engine final : private IngestPort, private DeliveryListener {
@@ -140,6 +152,10 @@ private:
     /// DeliveryListener: every output of `batch` is safe. Acknowledges its inputs to their
     /// sources and returns it to the pool. Any thread.
     void delivered(Batch& batch) noexcept override;
+    /// Hands acknowledgements to their sources, one call per run of the same source.
+    void acknowledge(std::span<const PendingAck> acks) noexcept;
+    /// A clean group for deliver(), from those kept for reuse.
+    DeliveryGroup* take_group();
 
     void dispatch_loop();
     void egress_loop();
@@ -193,6 +209,10 @@ private:
     std::atomic<bool> run_lock_{false};
     std::size_t burst_limit_ = 0;
     std::uint64_t next_sequence_ = 0;
+    DeliveryGroup* open_group_ = nullptr;  ///< the run deliver() is adding to; its thread only
+    std::mutex groups_mutex_;              ///< guards groups_ and free_groups_
+    std::vector<std::unique_ptr<DeliveryGroup>> groups_;
+    std::vector<DeliveryGroup*> free_groups_;
     bool has_sharded_stages_ = false;
     std::chrono::steady_clock::time_point started_at_;
     std::chrono::steady_clock::time_point stopped_at_;

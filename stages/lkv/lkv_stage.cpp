@@ -538,6 +538,10 @@ void LkvStore::process(Batch& batch, StageContext& ctx) noexcept {
         }
         shard.snapshots += written;
     }
+    if (config_.persist && shard.dirty_head < shard.dirty_queue.size()) {
+        // Changes wait for the next interval: the messages behind them are not yet safe.
+        batch.mark_state_unsaved();
+    }
     shard.published_keys.store(shard.keys.size(), std::memory_order_relaxed);
     shard.published_evictions.store(shard.evictions, std::memory_order_relaxed);
     shard.published_snapshots.store(shard.snapshots, std::memory_order_relaxed);

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/config/yaml_loader.h"
 #include "io/envelope.h"
 #include "stages/registry.h"
 
@@ -96,7 +97,7 @@ private:
 // Holds each batch it writes to (once per message meant for it) until the test confirms them.
 class ConfirmingSink final : public Sink {
 public:
-    ConfirmingSink() : Sink("confirming", 0, false) {}
+    explicit ConfirmingSink(std::size_t index = 0) : Sink("confirming", index, false) {}
 
     std::string_view kind() const noexcept override { return "confirming"; }
     Status start(const EngineSignals&) override { return Status::ok(); }
@@ -256,6 +257,68 @@ TEST_F(EngineDelivery, BatchesAwaitingConfirmationHoldTheSourceBack) {
     for (std::size_t i = 0; i < total; ++i) {
         ASSERT_EQ(acked[i], i);
     }
+}
+
+// With durable state (lkv persist), a message is safe only once the snapshot holding its change
+// has been confirmed: its acknowledgement waits for the write-behind interval, and for the
+// snapshot's destination, not only for its own output.
+TEST(EngineDeliveryPersist, AcknowledgementWaitsForTheSnapshotHoldingTheChange) {
+    const std::string text = R"(
+sources: [{name: acking, kind: acking}]
+partition_key: deviceId
+stages:
+  - kind: lkv
+    persist: {destination: store, topic_prefix: lkv, interval: 300ms}
+destinations:
+  - {name: out, kind: confirming, topic: "{topic}"}
+  - {name: store, kind: confirming}
+runtime: {workers: 1, batch_size: 4}
+)";
+    ConfigErrors errors("persist.yaml");
+    const auto root = load_yaml_text(text, errors);
+    ASSERT_TRUE(root.has_value()) << errors.to_string();
+    PipelineConfig config = parse_pipeline(*root, errors);
+    ASSERT_TRUE(errors.empty()) << errors.to_string();
+    config.file = "persist.yaml";
+    auto counts = std::make_shared<DeadLetterCounts>();
+    auto stages = build_stages(config, counts, errors).stages;
+    ASSERT_TRUE(errors.empty()) << errors.to_string();
+    auto source_ptr = std::make_unique<AckingSource>();
+    AckingSource& source = *source_ptr;
+    auto out_ptr = std::make_unique<ConfirmingSink>(0);
+    ConfirmingSink& out = *out_ptr;
+    auto store_ptr = std::make_unique<ConfirmingSink>(1);
+    ConfirmingSink& store = *store_ptr;
+    std::vector<std::unique_ptr<Source>> sources;
+    sources.push_back(std::move(source_ptr));
+    std::vector<std::unique_ptr<Sink>> sinks;
+    sinks.push_back(std::move(out_ptr));
+    sinks.push_back(std::move(store_ptr));
+    Engine engine(config, std::move(stages), std::move(sources), std::move(sinks), counts);
+    ASSERT_TRUE(engine.start());
+
+    // The first change of a key is written at once (nothing was flushed yet); the second
+    // waits for the interval.
+    source.send(R"({"deviceId":"a","t":1})");
+    ASSERT_TRUE(wait_until([&] { return out.held() == 1 && store.held() == 1; }));
+    out.settle(true);
+    std::this_thread::sleep_for(50ms);
+    EXPECT_TRUE(source.acknowledged().empty()) << "acknowledged before its snapshot";
+    store.settle(true);
+    ASSERT_TRUE(wait_until([&] { return source.acknowledged().size() == 1; }));
+
+    source.send(R"({"deviceId":"a","t":2})");
+    ASSERT_TRUE(wait_until([&] { return out.held() == 1; }));
+    out.settle(true);
+    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(source.acknowledged().size(), 1u) << "acknowledged before the interval's snapshot";
+    ASSERT_TRUE(wait_until([&] { return store.held() == 1; })) << "no snapshot after the interval";
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(source.acknowledged().size(), 1u) << "acknowledged before the snapshot was confirmed";
+    store.settle(true);
+    ASSERT_TRUE(wait_until([&] { return source.acknowledged().size() == 2; }));
+    EXPECT_EQ(source.acknowledged(), (std::vector<std::uint64_t>{0, 1}));
+    static_cast<void>(engine.stop());
 }
 
 }  // namespace
