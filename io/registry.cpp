@@ -106,6 +106,65 @@ std::vector<std::string> describe_endpoints(const PipelineConfig& config) {
     return lines;
 }
 
+std::vector<std::string> describe_delivery(const PipelineConfig& config) {
+    std::vector<std::string> lines;
+    const std::uint64_t batch = config.runtime.batch_size;
+    const std::uint64_t batches =
+        config.effective_in_flight_batches() +
+        std::max<std::uint64_t>(1, (config.runtime.egress_queue.capacity + batch - 1) / batch);
+    const std::uint64_t engine_holds = config.runtime.ingest_queue.capacity + batches * batch;
+    // The write-behind interval of lkv snapshots, when a stage persists its state.
+    std::string persist_interval;
+    if (const ConfigNode* stages = config.root.find("stages"); stages != nullptr) {
+        for (const ConfigNode& stage : stages->items) {
+            const ConfigNode* kind = stage.find("kind");
+            const ConfigNode* persist = stage.find("persist");
+            if (kind != nullptr && kind->scalar == "lkv" && persist != nullptr) {
+                const ConfigNode* interval = persist->find("interval");
+                persist_interval = interval != nullptr ? interval->scalar : "1s";
+            }
+        }
+    }
+    for (const auto& s : config.sources) {
+        if (s.kind != "mqtt") {
+            continue;
+        }
+        ConfigErrors ignored(config.file);  // check reported these already
+        const MqttConfig mqtt = MqttConfig::parse(s, true, ignored);
+        std::string line = "delivery    " + s.name + ": QoS " + std::to_string(mqtt.qos);
+        if (mqtt.qos == 0) {
+            lines.push_back(line + ", not acknowledged (at most once)");
+            continue;
+        }
+        line += mqtt.acknowledge == MqttAcknowledge::after_delivery
+                    ? ", acknowledged after delivery"
+                    : ", acknowledged on receipt (what is in the engine is lost if it dies)";
+        line += "; the broker sends at most " + std::to_string(mqtt.max_inflight) +
+                " unacknowledged (max_inflight); the engine holds up to " +
+                std::to_string(engine_holds) + " messages (ingest queue " +
+                std::to_string(config.runtime.ingest_queue.capacity) + " + " +
+                std::to_string(batches) + " batches of " + std::to_string(batch) + ")";
+        lines.push_back(line);
+        if (mqtt.acknowledge != MqttAcknowledge::after_delivery) {
+            continue;
+        }
+        if (mqtt.max_inflight < batch) {
+            lines.push_back("note        " + s.name + ": max_inflight " +
+                            std::to_string(mqtt.max_inflight) + " is below batch_size " +
+                            std::to_string(batch) +
+                            ": batches never fill while the broker waits for acknowledgements");
+        }
+        if (!persist_interval.empty()) {
+            lines.push_back("note        " + s.name +
+                            ": acknowledgements wait for the lkv snapshot holding the change "
+                            "(persist interval " +
+                            persist_interval + "): at most " + std::to_string(mqtt.max_inflight) +
+                            " messages per interval unless max_inflight is raised");
+        }
+    }
+    return lines;
+}
+
 }  // namespace edgeflow
 
 namespace edgeflow {

@@ -31,5 +31,10 @@ std::vector<std::unique_ptr<MqttDatasetFeed>> build_dataset_feeds(
 
 /// One line per endpoint for `edgeflow check`: "file telemetry: examples/... (envelope)".
 std::vector<std::string> describe_endpoints(const PipelineConfig& config);
+/// For `check`: per MQTT source, when its QoS 1 messages are acknowledged, the in-flight window
+/// the broker is asked to respect (max_inflight) and what the engine holds against it, with a
+/// note where the two do not fit (a window smaller than a batch, acknowledgements waiting for
+/// lkv snapshots).
+std::vector<std::string> describe_delivery(const PipelineConfig& config);
 
 }  // namespace edgeflow

@@ -51,6 +51,9 @@ int check_command(std::span<const std::string_view> args) {
     for (const auto& line : describe_endpoints(config)) {
         std::printf("  %s\n", line.c_str());
     }
+    for (const auto& line : describe_delivery(config)) {
+        std::printf("  %s\n", line.c_str());
+    }
     std::string stages;
     for (const auto& stage : loaded->stages) {
         stages += (stages.empty() ? "" : " → ") + std::string(stage->kind());

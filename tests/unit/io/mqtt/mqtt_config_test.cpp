@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/config/yaml_loader.h"
+#include "io/registry.h"
 
 namespace edgeflow {
 namespace {
@@ -534,6 +535,56 @@ TEST(MqttAuthErrors, UnknownAuthKey) {
             .errors,
         ElementsAre("pipeline.yaml:5:44: sources[0].auth.audience: expected one of the keys of "
                     "auth: method token_file, found unknown key \"audience\""));
+}
+
+}  // namespace
+}  // namespace edgeflow
+
+namespace edgeflow {
+namespace {
+
+TEST(MqttConfig, AcknowledgeDefaultsToAfterDeliveryAndOnReceiptIsExplicit) {
+    const auto defaults = source_with("    topics: a\n");
+    EXPECT_THAT(defaults.errors, IsEmpty());
+    EXPECT_EQ(defaults.config.acknowledge, MqttAcknowledge::after_delivery);
+    const auto early = source_with("    topics: a\n    acknowledge: on_receipt\n");
+    EXPECT_THAT(early.errors, IsEmpty());
+    EXPECT_EQ(early.config.acknowledge, MqttAcknowledge::on_receipt);
+    EXPECT_THAT(source_with("    topics: a\n    acknowledge: later\n").errors,
+                ElementsAre(testing::HasSubstr("sources[0].acknowledge: expected one of")));
+    EXPECT_EQ(source_with("    topics: a\n    max_inflight: 4000\n").config.max_inflight, 4000u);
+    EXPECT_THAT(source_with("    topics: a\n    max_inflight: 70000\n").errors,
+                ElementsAre(testing::HasSubstr("sources[0].max_inflight")));
+}
+
+// `check` says, per MQTT source, when messages are acknowledged, the window the broker is asked
+// to respect and what the engine holds, and where they do not fit.
+TEST(DescribeDelivery, ShowsTheInFlightWindowAgainstTheEnginesBounds) {
+    ConfigErrors errors("pipeline.yaml");
+    auto root = load_yaml_text(R"(sources:
+  - {name: in, kind: mqtt, broker: tcp://localhost:1883, topics: [a], max_inflight: 10}
+  - {name: early, kind: mqtt, broker: tcp://localhost:1883, topics: [b], acknowledge: on_receipt}
+partition_key: id
+stages:
+  - {kind: lkv, persist: {destination: out, topic_prefix: lkv, interval: 2s}}
+destinations:
+  - {name: out, kind: mqtt, broker: tcp://localhost:1883, topic: x}
+runtime: {batch_size: 16, ingest_queue: {capacity: 100}, egress_queue: {capacity: 32},
+          max_in_flight_batches: 4}
+)",
+                               errors);
+    ASSERT_TRUE(root.has_value()) << errors.to_string();
+    const PipelineConfig pipeline = parse_pipeline(*root, errors);
+    ASSERT_TRUE(errors.empty()) << errors.to_string();
+    const auto lines = describe_delivery(pipeline);
+    ASSERT_EQ(lines.size(), 4u) << testing::PrintToString(lines);
+    EXPECT_EQ(lines[0],
+              "delivery    in: QoS 1, acknowledged after delivery; the broker sends at most 10 "
+              "unacknowledged (max_inflight); the engine holds up to 196 messages (ingest queue "
+              "100 + 6 batches of 16)");
+    EXPECT_THAT(lines[1], testing::HasSubstr("max_inflight 10 is below batch_size 16"));
+    EXPECT_THAT(lines[2], testing::HasSubstr("persist interval 2s): at most 10 messages"));
+    EXPECT_THAT(lines[3], testing::HasSubstr("early: QoS 1, acknowledged on receipt"));
 }
 
 }  // namespace
