@@ -8,6 +8,9 @@ Runs the parts in order, each optional, and writes everything to one results dir
   inprocess  the factory pipeline in-process: peak throughput by workers and batch size, an
              open-loop sweep of offered rates, and latency at half the sustainable rate
   mqtt       one local mosquitto: broker alone, then the engine in the middle, same generator
+  ack        the engine acknowledging after delivery against acknowledge: on_receipt, alone and
+             with a second destination on a second mosquitto slowed by SIGSTOP duty cycles
+             (--ack-slow); CPU per message, latency, source rate, loss, ratios in one run
   ceiling    MQTT configurations: publishing connections, shared-subscription ingest,
              in-flight window, QoS 0
   peer       Node-RED running the reference work against the same broker and generator
@@ -27,7 +30,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 
 import yaml
 
@@ -42,7 +47,7 @@ DATASET = ROOT / "examples" / "factory" / "devices.jsonl"
 CACHE = pathlib.Path(os.environ.get("EDGEFLOW_BENCH_CACHE",
                                     pathlib.Path.home() / ".cache" / "edgeflow-bench"))
 NODE_RED = CACHE / "node-red" / "node_modules" / "node-red" / "red.js"
-PARTS = ["micro", "limits", "inprocess", "mqtt", "ceiling", "peer", "report"]
+PARTS = ["micro", "limits", "inprocess", "mqtt", "ack", "ceiling", "peer", "report"]
 
 
 def log(text):
@@ -156,15 +161,15 @@ class Progress:
 
 
 class Broker:
-    """A mosquitto on a free loopback port, for the whole run."""
+    """A mosquitto on a free loopback port, for the whole run (or, named, for one part)."""
 
-    def __init__(self, work):
+    def __init__(self, work, name="mosquitto"):
         self.port = free_port()
-        conf = work / "mosquitto.conf"
+        conf = work / f"{name}.conf"
         conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
                         "max_queued_messages 1000000\nmax_inflight_messages 1000\n")
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self.log = open(work / "mosquitto.log", "w")
+        self.log = open(work / f"{name}.log", "w")
         self.proc = subprocess.Popen([exe, "-c", str(conf)], stdout=self.log,
                                      stderr=subprocess.STDOUT)
         for _ in range(100):
@@ -211,6 +216,106 @@ class Process:
             self.proc.wait()
 
 
+class DutyCycle:
+    """Makes a process slow without changing it: stopped (SIGSTOP) for stop_ms of every
+    period_ms, from a thread of the runner, on an absolute schedule so it does not drift. While
+    stopped, a broker still receives into its socket buffers but answers nothing."""
+
+    def __init__(self, pid, stop_ms, period_ms):
+        self.pid, self.stop_s, self.period_s = pid, stop_ms / 1000.0, period_ms / 1000.0
+        self.done = threading.Event()
+        self.stopped_s = 0.0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        start = time.monotonic()
+        k = 0
+        while not self.done.is_set():
+            at = start + k * self.period_s
+            time.sleep(max(0.0, at - time.monotonic()))
+            os.kill(self.pid, signal.SIGSTOP)
+            stopped = time.monotonic()
+            self.done.wait(max(0.0, at + self.stop_s - time.monotonic()))
+            os.kill(self.pid, signal.SIGCONT)
+            self.stopped_s += time.monotonic() - stopped
+            k += 1
+            # A late turn (the runner descheduled) is skipped, not caught up in a burst.
+            k = max(k, int((time.monotonic() - start) / self.period_s))
+
+    def end(self):
+        self.done.set()
+        self.thread.join(5)
+        os.kill(self.pid, signal.SIGCONT)
+
+
+def scrape(port):
+    """The engine's /metrics as {(name, labels text): value}."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as r:
+            text = r.read().decode()
+    except OSError:
+        return {}
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            name, _, labels = key.partition("{")
+            try:
+                values[(name, labels.rstrip("}"))] = float(value)
+            except ValueError:
+                pass
+    return values
+
+
+def metric(values, name, **labels):
+    """Sum of a metric over the series whose labels include these."""
+    want = [f'{k}="{v}"' for k, v in labels.items()]
+    return sum(v for (n, l), v in values.items()
+               if n == name and all(w in l.split(",") for w in want))
+
+
+class Sampler:
+    """Polls an engine's /metrics every interval seconds while a trial runs: when the source
+    took its messages (source-side throughput), what the mirror destination was handed, and the
+    most QoS 1 messages the source held unacknowledged."""
+
+    def __init__(self, port, source, interval=0.2):
+        self.port, self.source, self.interval = port, source, interval
+        self.samples = []  # (monotonic time, source messages, mirror messages, unacknowledged)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while True:
+            v = scrape(self.port)
+            if v:
+                self.samples.append((
+                    time.monotonic(),
+                    metric(v, "edgeflow_source_messages_total", source=self.source),
+                    metric(v, "edgeflow_destination_messages_total", destination="mirror"),
+                    metric(v, "edgeflow_mqtt_unacknowledged", endpoint=self.source)))
+            if self.done.wait(self.interval):
+                return
+
+    def end(self):
+        self.done.set()
+        self.thread.join(5)
+        s = self.samples
+        if len(s) < 2:
+            return {}
+        first, last = s[0], s[-1]
+        taken = last[1] - first[1]
+        # From the sample before the first message taken to the first with them all taken.
+        t0 = next((a[0] for a, b in zip(s, s[1:]) if b[1] > first[1]), first[0])
+        t1 = next((a[0] for a in s if a[1] >= last[1]), last[0])
+        return {"source_taken": int(taken),
+                "source_rate": taken / (t1 - t0) if t1 > t0 else 0.0,
+                "mirror_messages": int(last[2] - first[2]),
+                "unacknowledged_max": int(max(a[3] for a in s))}
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -243,8 +348,12 @@ class Bench:
             self.results["broker_port"] = self.broker.port
         return self.broker
 
-    def engine_pipeline(self, name, sources=1, inflight=None, qos=None):
-        """The factory pipeline rewritten for the run's broker, as a variant."""
+    def engine_pipeline(self, name, sources=1, inflight=None, qos=None, acknowledge=None,
+                        mirror_port=None, http_port=None):
+        """The factory pipeline rewritten for the run's broker, as a variant. acknowledge sets
+        the sources' `acknowledge`; mirror_port adds a destination `mirror`, a copy of
+        `enriched` publishing mirror/{topic} to the broker on that port; http_port moves the
+        engine's HTTP endpoint there."""
         doc = yaml.safe_load(PIPELINE.read_text())
         broker = f"tcp://127.0.0.1:{self.ensure_broker().port}"
         source = doc["sources"][0]
@@ -269,6 +378,18 @@ class Bench:
                     d["max_inflight"] = inflight
                 if qos is not None:
                     d["qos"] = qos
+        if acknowledge is not None:
+            for s in doc["sources"]:
+                s["acknowledge"] = acknowledge
+        if mirror_port is not None:
+            results = [d for d in doc["destinations"] if not d.get("dead_letter")]
+            enriched = next((d for d in results if d.get("name") == "enriched"), results[0])
+            mirror = dict(enriched, name="mirror", broker=f"tcp://127.0.0.1:{mirror_port}",
+                          client_id=f"bench-{name}-mirror", topic="mirror/{topic}")
+            doc["destinations"].insert(doc["destinations"].index(enriched) + 1, mirror)
+        if http_port is not None:
+            doc.setdefault("runtime", {}).setdefault("http", {})["listen"] = \
+                f"127.0.0.1:{http_port}"
         for ds in doc.get("datasets", {}).values():
             if "file" in ds:
                 ds["file"] = str((PIPELINE.parent / ds["file"]).resolve())
@@ -376,6 +497,8 @@ class Bench:
             self.plan_inprocess(progress)
         if {"mqtt", "ceiling", "peer"} & set(parts):
             self.plan_mqtt(progress, parts)
+        if "ack" in parts:
+            self.plan_ack(progress)
         if "report" in parts:
             progress.add("report", "results.json, report.md, plots", 5, self.report)
 
@@ -578,6 +701,96 @@ class Bench:
                 return ""
             progress.add("peer", "stop Node-RED", 1, nr_down)
 
+    def plan_ack(self, progress):
+        """What acknowledging after delivery costs against acknowledge: on_receipt, the factory
+        pipeline over the run's mosquitto at QoS 1; then with a second destination, `mirror`,
+        on a second mosquitto: not slowed, and slowed by stopping it for part of every period
+        (--ack-slow). Each mode runs on its own engine; the modes alternate (A B, or A B B A in
+        a full run) and the report compares their means."""
+        q = self.quick
+        secs = self.trial_seconds if q else 5
+        target = self.args.mqtt_p99_us
+        rates = [2000, 10000] if q else [2000, 5000, 10000]
+        mirror_rates = [2000, 10000]
+        modes = ["after_delivery", "on_receipt"]
+        rounds = modes if q else modes + modes[::-1]
+        sections = [{"key": "plain", "label": "factory pipeline", "mirror": False,
+                     "rates": rates},
+                    {"key": "mirror", "label": "+ mirror destination on a second mosquitto, "
+                     "not slowed", "mirror": True, "rates": mirror_rates}]
+        for stop_ms, period_ms in self.args.ack_slow:
+            sections.append({"key": f"slow-{stop_ms:g}/{period_ms:g}", "mirror": True,
+                             "rates": mirror_rates,
+                             "stop_ms": stop_ms, "period_ms": period_ms,
+                             "label": f"+ mirror, its mosquitto stopped {stop_ms:g} ms of every "
+                                      f"{period_ms:g} ms"})
+        ack = self.results.setdefault("ack", {})
+        ack.update(p99_target_us=target, rounds=rounds, sections=sections,
+                   trial_seconds=secs, trials=[])
+        state = {}
+
+        def mirror_broker():
+            if "mirror" not in state:
+                state["mirror"] = Broker(self.work, "mosquitto-mirror")
+                self.processes.append(state["mirror"])
+            return state["mirror"]
+
+        def run_mode(section, mode, round_index):
+            def fn():
+                http = free_port()
+                engine = self.start_engine(
+                    f"ack-{section['key'].replace('/', '-')}-{mode}-{round_index}",
+                    acknowledge=mode, http_port=http,
+                    mirror_port=mirror_broker().port if section["mirror"] else None)
+                source = yaml.safe_load(PIPELINE.read_text())["sources"][0]["name"]
+                summary = []
+                try:
+                    for rate in section["rates"]:
+                        throttle = None
+                        if "stop_ms" in section:
+                            throttle = DutyCycle(mirror_broker().proc.pid, section["stop_ms"],
+                                                 section["period_ms"])
+                        sampler = Sampler(http, source)
+                        began = time.monotonic()
+                        try:
+                            r = self.measured(dict(broker=self.ensure_broker().proc.pid,
+                                                   engine=engine.pid),
+                                              lambda: self.load(rate, "enriched/#",
+                                                                seconds=secs))
+                        finally:
+                            sampled = sampler.end()
+                            if throttle:
+                                throttle.end()
+                        r.update(sampled)
+                        # The sampler's scrapes run on the engine's HTTP threads: left out here.
+                        http_us = r.get("engine_thread_cpu_us_per_msg", {}).get("ef-http", 0.0)
+                        r["engine_cpu_us_per_msg_without_http"] = (
+                            r.get("engine_cpu_us_per_msg", 0.0) - http_us)
+                        if throttle:
+                            r["stopped_fraction"] = (throttle.stopped_s /
+                                                     max(time.monotonic() - began, 1e-9))
+                        r.update(section=section["key"], acknowledge=mode, round=round_index,
+                                 sustained=self.sustained(r, target))
+                        ack["trials"].append(r)
+                        self.save()
+                        summary.append(
+                            f"{rate:,}/s: p99 {r.get('p99_us', 0) / 1000:.1f} ms, engine "
+                            f"{r.get('engine_cpu_us_per_msg_without_http', 0):.1f} us/msg, source "
+                            f"{r.get('source_rate', 0):,.0f}/s, unacked max "
+                            f"{r.get('unacknowledged_max', 0)}, lost {r.get('lost')}"
+                            f"{'' if r['sustained'] else ' (not sustained)'}")
+                finally:
+                    engine.stop()
+                return "; ".join(summary)
+            return fn
+
+        for section in sections:
+            for i, mode in enumerate(rounds):
+                progress.add("ack", f"{section['label']}: acknowledge {mode}"
+                             + (f" (round {i // 2 + 1})" if not q else ""),
+                             len(section["rates"]) * (secs + self.warmup + 2.5) + 2,
+                             run_mode(section, mode, i))
+
     def engine_is_stateful(self):
         doc = yaml.safe_load(PIPELINE.read_text())
         kinds = {s.get("kind") for s in doc.get("stages", [])}
@@ -673,10 +886,24 @@ def machine():
     return info
 
 
+def duty_cycles(text):
+    """--ack-slow: "5/20,50/200" as [(5.0, 20.0), (50.0, 200.0)]; empty for none."""
+    pairs = []
+    for item in filter(None, text.split(",")):
+        try:
+            stop_ms, period_ms = (float(x) for x in item.split("/"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{item}' is not STOP_MS/PERIOD_MS")
+        if not 0 < stop_ms < period_ms:
+            raise argparse.ArgumentTypeError(f"'{item}': need 0 < STOP_MS < PERIOD_MS")
+        pairs.append((stop_ms, period_ms))
+    return pairs
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="short trials (under 5 minutes)")
+    p.add_argument("--quick", action="store_true", help="short trials (under 6 minutes)")
     p.add_argument("--only", default="", help="comma-separated parts: " + ",".join(PARTS))
     p.add_argument("--out", type=pathlib.Path, help="results directory "
                    "(default bench-results/<date>)")
@@ -686,6 +913,9 @@ def main():
                    help="p99 target for the in-process sweep (default 1000 us)")
     p.add_argument("--mqtt-p99-us", type=float, default=50000.0,
                    help="p99 target for MQTT trials (default 50 ms)")
+    p.add_argument("--ack-slow", type=duty_cycles, default="5/20,50/200",
+                   help="ack part: how the slow destination's mosquitto is stopped, as "
+                   "STOP_MS/PERIOD_MS pairs separated by commas (default 5/20,50/200)")
     args = p.parse_args()
     parts = [x for x in args.only.split(",") if x] or PARTS
     unknown = set(parts) - set(PARTS)

@@ -43,6 +43,82 @@ def gnuplot(out, name, script):
     return True
 
 
+def mean(values):
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a is not None and b else "–"
+
+
+def ack_report(md, ack):
+    """acknowledge: after_delivery against on_receipt, with and without a slow destination."""
+    trials = [t for t in ack["trials"] if "error" not in t]
+    rounds = ack.get("rounds", [])
+    md.append("## Acknowledging after delivery: against `acknowledge: on_receipt`")
+    md.append("")
+    md.append(f"The factory pipeline over the run's mosquitto at QoS 1, the source acknowledging "
+              f"after delivery or on receipt, each mode on an engine of its own, in the order "
+              f"{', '.join(rounds)} ({ack.get('trial_seconds')} s trials). *mirror*: a second "
+              "destination, a copy of `enriched` publishing to a second mosquitto; *slowed*: "
+              "that mosquitto stopped (SIGSTOP) for part of every period by the runner, so its "
+              "PUBACKs come late. Latency is the generator's, to `enriched/#` on the first "
+              "broker; source rate: messages the source took ÷ the time it took them (the "
+              "engine's /metrics, polled every 200 ms); unacked max: the most QoS 1 messages "
+              "the source held unacknowledged; engine CPU: every thread but `ef-http`, which "
+              "answers those polls (`engine_cpu_us_per_msg` in results.json includes it).")
+    md.append("")
+    md.append("| section | acknowledge | offered | achieved | source msg/s | lost | dup | p50 | "
+              "p99 | engine CPU µs/msg | broker CPU µs/msg | unacked max | sustained |")
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    labels = {s["key"]: s["label"] for s in ack.get("sections", [])}
+    for t in ack["trials"]:
+        if "error" in t:
+            md.append(f"| {t.get('section')} | {t.get('acknowledge')} | "
+                      f"{fmt_rate(t.get('rate'))} | failed: {t['error'][:80]} |||||||||||")
+            continue
+        md.append(f"| {t['section']} | {t['acknowledge']} | {fmt_rate(t.get('rate'))} | "
+                  f"{fmt_rate(t.get('achieved'))} | {fmt_rate(t.get('source_rate'))} | "
+                  f"{t.get('lost', '–')} | {t.get('duplicates', '–')} | "
+                  f"{fmt_us(t.get('p50_us'))} | {fmt_us(t.get('p99_us'))} | "
+                  f"{t.get('engine_cpu_us_per_msg_without_http', 0):.1f} | "
+                  f"{t.get('broker_cpu_us_per_msg', 0):.1f} | "
+                  f"{t.get('unacknowledged_max', '–')} | "
+                  f"{'yes' if t.get('sustained') else 'no'} |")
+    md.append("")
+    md.append("After delivery against on receipt, same run (means over the rounds; ratio = "
+              "after_delivery ÷ on_receipt):")
+    md.append("")
+    md.append("| section | offered | engine CPU µs/msg after / on receipt | ratio | p50 after / "
+              "on receipt | ratio | p99 after / on receipt | ratio | source msg/s after / "
+              "on receipt | unacked max after / on receipt | lost+dup after / on receipt |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key in [s["key"] for s in ack.get("sections", [])]:
+        for rate in sorted({t["rate"] for t in trials if t.get("section") == key}):
+            by = {m: [t for t in trials if t.get("section") == key and t["rate"] == rate
+                      and t.get("acknowledge") == m] for m in ("after_delivery", "on_receipt")}
+            if not all(by.values()):
+                continue
+            a, o = by["after_delivery"], by["on_receipt"]
+            f = {name: (mean(t.get(name) for t in a), mean(t.get(name) for t in o))
+                 for name in ("engine_cpu_us_per_msg_without_http", "p50_us", "p99_us",
+                              "source_rate")}
+            um = (max(t.get("unacknowledged_max", 0) for t in a),
+                  max(t.get("unacknowledged_max", 0) for t in o))
+            ld = (sum(t.get("lost", 0) + t.get("duplicates", 0) for t in a),
+                  sum(t.get("lost", 0) + t.get("duplicates", 0) for t in o))
+            cpu, p50, p99, src = (f["engine_cpu_us_per_msg_without_http"], f["p50_us"], f["p99_us"],
+                                  f["source_rate"])
+            md.append(f"| {labels.get(key, key)} | {fmt_rate(rate)} | "
+                      f"{cpu[0]:.1f} / {cpu[1]:.1f} | **{ratio(*cpu)}** | "
+                      f"{fmt_us(p50[0])} / {fmt_us(p50[1])} | {ratio(*p50)} | "
+                      f"{fmt_us(p99[0])} / {fmt_us(p99[1])} | **{ratio(*p99)}** | "
+                      f"{fmt_rate(src[0])} / {fmt_rate(src[1])} | {um[0]} / {um[1]} | "
+                      f"{ld[0]} / {ld[1]} |")
+    md.append("")
+
+
 def main():
     out = pathlib.Path(sys.argv[1])
     res = json.loads((out / "results.json").read_text())
@@ -322,6 +398,10 @@ def main():
                       f"{'–' if ec is None else f'{ec:.1f}'} | "
                       f"{'yes' if r.get('sustained') else 'no'} |")
         md.append("")
+
+    ack = res.get("ack", {})
+    if ack.get("trials"):
+        ack_report(md, ack)
 
     micro = res.get("micro", {}).get("rows", {})
     if micro:
