@@ -444,6 +444,9 @@ void Converter::read_operations(const ConfigNode& list) {
     }
 }
 
+// Where a pod of edgeflow's manifests projects its service account token for the broker.
+constexpr std::string_view default_token_file = "/var/run/secrets/tokens/mqtt-client-token";
+
 NativeEndpoint Converter::placeholder(const ConfigNode& ref) const {
     // Stands in for an endpoint that could not be resolved (already an error), so the rest of
     // the flow is still checked.
@@ -455,10 +458,11 @@ NativeEndpoint Converter::placeholder(const ConfigNode& ref) const {
 
 // The AIO defaults of mqttSettings that differ from edgeflow's own.
 void Converter::mqtt_defaults(ConfigNode& out, const ConfigNode& at, Role role) const {
+    static_cast<void>(role);
     put(out, "keep_alive", scalar_at(at, "60", false));
-    if (role != Role::source) {
-        put(out, "max_inflight", scalar_at(at, "100", false));
-    }
+    // AIO's maxInflightMessages: a destination's publishes awaiting PUBACK, a source's Receive
+    // Maximum.
+    put(out, "max_inflight", scalar_at(at, "100", false));
 }
 
 NativeEndpoint Converter::local_broker(const ConfigNode& ref, Role role) {
@@ -553,7 +557,8 @@ NativeEndpoint Converter::aio_endpoint(const Doc& doc, Role role, const ConfigNo
         errors_.missing(*spec, "mqttSettings", "the MQTT settings, authentication at least");
         return placeholder(ref);
     }
-    const auto extra = annotations(doc, {"tls-ca-file", "tls-cert-file", "tls-key-file"});
+    const auto extra =
+        annotations(doc, {"tls-ca-file", "tls-cert-file", "tls-key-file", "sat-token-file"});
     const auto annotation = [&](const std::string& name) -> const ConfigNode* {
         const auto it = extra.find(name);
         return it == extra.end() ? nullptr : it->second;
@@ -667,13 +672,7 @@ NativeEndpoint Converter::aio_endpoint(const Doc& doc, Role role, const ConfigNo
              "it starts a new session each time");
     }
     if (inflight != nullptr) {
-        if (role == Role::source) {
-            note(*inflight,
-                 "edgeflow's MQTT source asks for at most 256 unacknowledged messages; "
-                 "maxInflightMessages applies to destinations");
-        } else {
-            put(out.node, "max_inflight", *inflight);
-        }
+        put(out.node, "max_inflight", *inflight);
     }
     if (retain != nullptr) {
         const auto value = choice(*retain, {"Keep", "Never"});
@@ -737,15 +736,35 @@ NativeEndpoint Converter::aio_endpoint(const Doc& doc, Role role, const ConfigNo
             }
         }
         constexpr std::string_view instead =
-            ": use method Anonymous, or X509Certificate with the edgeflow.io/tls-cert-file and "
-            "edgeflow.io/tls-key-file annotations; for a broker that takes a user name and "
+            ": use method Anonymous, X509Certificate with the edgeflow.io/tls-cert-file and "
+            "edgeflow.io/tls-key-file annotations, or ServiceAccountToken in the cluster; for a "
+            "broker that takes a user name and "
             "password, use an edgeflow Endpoint document (apiVersion: edgeflow/v1, kind: "
             "Endpoint, spec: {kind: mqtt, username, password_file, ...})";
         if (chosen == "ServiceAccountToken") {
-            errors_.add(*method, "an authentication method edgeflow supports",
-                        "\"ServiceAccountToken\": a Kubernetes service account token exists "
-                        "only inside the cluster" +
-                            std::string(instead));
+            // MQTT 5 enhanced authentication with the pod's projected token, as AIO's broker
+            // expects in-cluster. The token's audience is the projected volume's business.
+            const ConfigNode* token_file = annotation("sat-token-file");
+            ConfigNode auth_node = container_at(*auth, ConfigNode::Kind::map);
+            put(auth_node, "method", scalar_at(*method, "K8S-SAT"));
+            put(auth_node, "token_file",
+                token_file != nullptr ? file_path(*token_file)
+                                      : scalar_at(*method, std::string(default_token_file)));
+            put(out.node, "auth", std::move(auth_node));
+            std::string audience;
+            for (const auto& [present, node] : settings) {
+                if (present == "serviceAccountTokenSettings") {
+                    if (const ConfigNode* value = node->find("audience"); value != nullptr) {
+                        audience = value->scalar;
+                    }
+                }
+            }
+            note(*method, "K8S-SAT with the token in " +
+                              (token_file != nullptr ? token_file->scalar
+                                                     : std::string(default_token_file)) +
+                              " (annotation edgeflow.io/sat-token-file): the pod must project a "
+                              "service account token there" +
+                              (audience.empty() ? std::string() : " with audience " + audience));
         } else if (chosen == "SystemAssignedManagedIdentity" ||
                    chosen == "UserAssignedManagedIdentity") {
             errors_.add(*method, "an authentication method edgeflow supports",

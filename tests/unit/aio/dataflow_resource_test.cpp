@@ -212,8 +212,8 @@ TEST(DataflowResource, MapsEachOperationToTheNativePipeline) {
     EXPECT_EQ(dig(source, "kind").scalar, "mqtt");
     EXPECT_EQ(dig(source, "broker").scalar, "mqtt://localhost:1883");
     EXPECT_THAT(scalars(dig(source, "topics")), ElementsAre("plant/+/telemetry"));
-    EXPECT_EQ(dig(source, "keep_alive").scalar, "60");  // AIO's default, not edgeflow's 30
-    EXPECT_EQ(dig(source, "max_inflight").kind, ConfigNode::Kind::null);
+    EXPECT_EQ(dig(source, "keep_alive").scalar, "60");     // AIO's default, not edgeflow's 30
+    EXPECT_EQ(dig(source, "max_inflight").scalar, "100");  // AIO's, as the Receive Maximum
     // Copied nodes keep their place in the user's file.
     EXPECT_EQ(dig(source, "topics.0").line, 10);
     EXPECT_EQ(dig(source, "topics.0").path, "spec.operations[0].sourceSettings.dataSources[0]");
@@ -668,10 +668,14 @@ TEST(DataflowResource, UnsupportedAuthenticationSaysWhatToUseInstead) {
                                       "anonymousSettings: expected the settings of method "
                                       "X509Certificate only, found unused anonymousSettings"));
 
+    // A service account token is the broker's in-cluster authentication: K8S-SAT, with the
+    // token the pod projects (the default path, or the edgeflow.io/sat-token-file annotation).
     const auto token = convert(to_cloud(R"(
 apiVersion: connectivity.iotoperations.azure.com/v1
 kind: DataflowEndpoint
-metadata: {name: cloud}
+metadata:
+  name: cloud
+  annotations: {edgeflow.io/tls-ca-file: /var/run/certs/ca.crt}
 spec:
   endpointType: Mqtt
   mqttSettings:
@@ -684,21 +688,33 @@ spec:
       serviceAccountTokenSettings:
         audience: aio-internal
 )"));
-    EXPECT_THAT(token.all,
-                ElementsAre("flow.yaml:25:41: spec.mqttSettings.tls."
-                            "trustedCaCertificateConfigMapRef: expected a CA file edgeflow can "
-                            "read: put the ConfigMap's PEM in a file and name it in the "
-                            "annotation edgeflow.io/tls-ca-file (edgeflow does not read "
-                            "Kubernetes ConfigMaps), found "
-                            "\"azure-iot-operations-aio-ca-trust-bundle\"",
-                            "flow.yaml:27:15: spec.mqttSettings.authentication.method: expected "
-                            "an authentication method edgeflow supports, found "
-                            "\"ServiceAccountToken\": a Kubernetes service account token exists "
-                            "only inside the cluster: use method Anonymous, or X509Certificate "
-                            "with the edgeflow.io/tls-cert-file and edgeflow.io/tls-key-file "
-                            "annotations; for a broker that takes a user name and password, use "
-                            "an edgeflow Endpoint document (apiVersion: edgeflow/v1, kind: "
-                            "Endpoint, spec: {kind: mqtt, username, password_file, ...})"));
+    EXPECT_THAT(token.all, IsEmpty());
+    ASSERT_TRUE(token.flow.has_value());
+    const ConfigNode& sat = dig(token.flow->pipeline, "destinations.0");
+    EXPECT_EQ(dig(sat, "broker").scalar, "mqtts://aio-broker:18883");
+    EXPECT_EQ(dig(sat, "auth.method").scalar, "K8S-SAT");
+    EXPECT_EQ(dig(sat, "auth.token_file").scalar, "/var/run/secrets/tokens/mqtt-client-token");
+    EXPECT_THAT(token.notes, Contains(HasSubstr("with audience aio-internal")));
+
+    const auto annotated = convert(to_cloud(R"(
+apiVersion: connectivity.iotoperations.azure.com/v1
+kind: DataflowEndpoint
+metadata:
+  name: cloud
+  annotations: {edgeflow.io/sat-token-file: /tokens/broker}
+spec:
+  endpointType: Mqtt
+  mqttSettings:
+    host: aio-broker:18883
+    tls: {mode: Disabled}
+    authentication:
+      method: ServiceAccountToken
+      serviceAccountTokenSettings: {audience: aio-internal}
+)"));
+    EXPECT_THAT(annotated.all, IsEmpty());
+    ASSERT_TRUE(annotated.flow.has_value());
+    EXPECT_EQ(dig(annotated.flow->pipeline, "destinations.0.auth.token_file").scalar,
+              "/tokens/broker");
 
     const auto identity =
         convert(replaced(cloud_endpoint(""), "Anonymous", "UserAssignedManagedIdentity"));
