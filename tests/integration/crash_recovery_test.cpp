@@ -25,8 +25,6 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
-#include <optional>
-#include <regex>
 #include <sstream>
 #include <thread>
 #include <vector>
