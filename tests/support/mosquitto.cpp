@@ -97,6 +97,9 @@ bool Mosquitto::write_config(std::string& error) {
     config << "max_queued_messages 100000\n"
            << "log_dest stderr\n"
            << "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
+    if (options_.log_all) {
+        config << "log_type all\n";
+    }
     if (options_.max_inflight_messages > 0) {
         config << "max_inflight_messages " << options_.max_inflight_messages << "\n";
     }
@@ -183,11 +186,22 @@ void Mosquitto::stop() {
         return;
     }
     process_->signal(SIGTERM);
+    process_->signal(SIGCONT);  // a broker a test left stopped handles the SIGTERM too
     if (!process_->wait(std::chrono::seconds(5))) {
         process_->signal(SIGKILL);
         static_cast<void>(process_->wait(std::chrono::seconds(5)));
     }
     process_.reset();
+}
+
+void Mosquitto::signal(int sig) const {
+    if (process_ != nullptr) {
+        process_->signal(sig);
+    }
+}
+
+pid_t Mosquitto::pid() const noexcept {
+    return process_ != nullptr ? process_->pid() : -1;
 }
 
 std::string Mosquitto::log() const {

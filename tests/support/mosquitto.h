@@ -6,7 +6,13 @@
 // (receive maximum, maximum packet size, topic alias maximum). A broker with TLS or users
 // keeps a second, plain anonymous listener for the test's own clients (client_uri()), so the
 // probes that publish and count never depend on the settings under test.
+//
+// With `log_all` the broker logs every packet it sends and receives (mosquitto's
+// `log_type all`), so a test can read the order of PUBLISHes and PUBACKs on a connection from
+// log(). signal() lets a test stop (SIGSTOP) and resume (SIGCONT) the broker to make it stall.
 #pragma once
+
+#include <sys/types.h>
 
 #include <memory>
 #include <optional>
@@ -35,6 +41,7 @@ struct MosquittoOptions {
     int max_inflight_messages = 0;  ///< 0: mosquitto's default
     int max_packet_size = 0;        ///< 0: mosquitto's default (no limit)
     int max_topic_alias = -1;       ///< -1: mosquitto's default
+    bool log_all = false;           ///< `log_type all`: every packet in and out is logged
 };
 
 class Mosquitto {
@@ -49,6 +56,10 @@ public:
     bool start(std::string& error);
     /// SIGTERM and wait: a persistent broker saves its state on the way out.
     void stop();
+    /// Sends `sig` to the running broker (SIGSTOP, SIGCONT); nothing when it is not running.
+    void signal(int sig) const;
+    /// The broker's process id, or -1 when it is not running.
+    pid_t pid() const noexcept;
 
     /// Makes the next start() listen on `port` (before the first start: a client may be told
     /// the port before the broker is up).
