@@ -362,6 +362,10 @@ class Bench:
             s = dict(source)
             s["name"] = f"{source['name']}{k}" if sources > 1 else source["name"]
             s["client_id"] = f"bench-{name}-in-{k}"
+            # Each trial starts clean: a session kept from the trial before would hand this
+            # engine that trial's last messages.
+            s["clean_start"] = True
+            s.pop("session_expiry", None)
             if sources > 1:
                 s["topics"] = [f"$share/edgeflow/{t}" for t in source["topics"]]
             new_sources.append(s)
