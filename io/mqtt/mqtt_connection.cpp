@@ -158,6 +158,13 @@ void MqttConnection::acknowledge(std::uint64_t ack_token) noexcept {
     }
 }
 
+bool MqttConnection::acks_deferred() const noexcept {
+    const std::uint64_t head = inbound_head_.load(std::memory_order_acquire);
+    const std::uint64_t tail = inbound_tail_.load(std::memory_order_acquire);
+    return head < tail &&
+           inbound_done_[(tail - 1) % inbound_ids_.size()].load(std::memory_order_acquire) != tail;
+}
+
 bool MqttConnection::acks_due() const noexcept {
     const std::uint64_t head = inbound_head_.load(std::memory_order_acquire);
     return head < inbound_tail_.load(std::memory_order_acquire) &&
@@ -512,6 +519,13 @@ bool MqttConnection::read_packets() {
         }
         settle_acks();
         handler_->on_burst_end();
+        if (acks_deferred()) {
+            // Nothing goes back on this socket until those messages are delivered, so no
+            // PUBACK carries the TCP acknowledgement of what was read: without this the kernel
+            // delays it, and a broker with Nagle's algorithm on (mosquitto's default) holds
+            // its next small PUBLISH until it comes, adding that delay to every message.
+            stream_.quick_ack();
+        }
         if (read_begin_ == read_end_) {
             read_begin_ = read_end_ = 0;
             if (read_buffer_.size() > 16 * read_chunk) {

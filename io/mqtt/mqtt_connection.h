@@ -237,6 +237,8 @@ private:
     /// write_mutex_.
     void move_acks_to_wire();
     bool acks_due() const noexcept;
+    /// Whether the newest message taken still awaits its owner's acknowledge().
+    bool acks_deferred() const noexcept;
     /// Applies the PUBACKs of one read to the outbox, under one lock.
     void settle_acks();
     PublishResult publish_locked(const OutgoingMessage& message);

@@ -299,6 +299,13 @@ IoResult Stream::write(std::string_view bytes, std::size_t& put) noexcept {
                     put, error_);
 }
 
+void Stream::quick_ack() noexcept {
+    if (fd_ >= 0) {
+        const int one = 1;
+        ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
+}
+
 bool Stream::buffered() const noexcept {
     return ssl_ != nullptr && SSL_pending(ssl_) > 0;
 }

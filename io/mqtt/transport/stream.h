@@ -58,6 +58,9 @@ public:
     void close() noexcept;
     bool is_open() const noexcept { return fd_ >= 0; }
     int fd() const noexcept { return fd_; }
+    /// Asks the kernel to acknowledge what was read at once instead of delaying the TCP ACK
+    /// (Linux resets this after a while, so it is asked again per read that needs it).
+    void quick_ack() noexcept;
 
     /// Reads up to `capacity` bytes into `into`; `got` says how many.
     IoResult read(char* into, std::size_t capacity, std::size_t& got) noexcept;
