@@ -194,8 +194,9 @@ public:
     }
     /// QoS 1 messages taken and not yet acknowledged to the broker.
     std::uint64_t unacknowledged() const noexcept {
-        return inbound_tail_.load(std::memory_order_relaxed) -
-               inbound_head_.load(std::memory_order_relaxed);
+        // The head first: it never passes the tail, so the tail read after it is not behind.
+        const std::uint64_t head = inbound_head_.load(std::memory_order_acquire);
+        return inbound_tail_.load(std::memory_order_acquire) - head;
     }
     /// With `auth` (K8S-SAT): re-authentications on a live connection the broker accepted, and
     /// those that failed (refused, unanswered, cut off); 0 without.
