@@ -45,6 +45,12 @@ using edgeflow::test::TempDir;
 
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool sanitized_build = true;
+#else
+constexpr bool sanitized_build = false;
+#endif
+
 void init_libmosquitto() {
     static const int once = [] { return mosquitto_lib_init(); }();
     static_cast<void>(once);
@@ -653,6 +659,12 @@ TEST_F(CrashRecovery, SigkillAt1000PerSecondLosesNothing) {
 }
 
 TEST_F(CrashRecovery, SigkillAt10000PerSecondLosesNothing) {
+    if (sanitized_build) {
+        // The sanitized engine runs several times slower and the subscriber lags behind it, so
+        // by the time 70% reached B the engine may have taken all of A's backlog: the stalled
+        // kill then finds nothing held. The 1,000 msg/s case runs here; this one in the ci build.
+        GTEST_SKIP() << "timing assumptions do not hold under AddressSanitizer";
+    }
     Scenario scenario;
     scenario.pipeline = write_pipeline({});
     scenario.n = 30000;  // 3 s of stream
@@ -743,7 +755,9 @@ TEST_F(CrashRecovery, StalledDestinationHoldsTheSourceWithinItsReceiveMaximum) {
     EXPECT_EQ(received_at_end, received_at_5s) << "the source went on taking messages";
     EXPECT_GT(published_during, 10000u) << "the backlog did not pile up at A";
     EXPECT_GT(rss_before, 0u);
-    EXPECT_LE(max_rss, rss_before + rss_margin_kib);
+    if (!sanitized_build) {  // AddressSanitizer's quarantine keeps freed memory resident
+        EXPECT_LE(max_rss, rss_before + rss_margin_kib);
+    }
 
     EXPECT_TRUE(eventually([&] { return generator.all_acknowledged(); }, 60s));
     EXPECT_TRUE(eventually([&] { return recorder.distinct() >= n; }, 90s))
