@@ -27,9 +27,17 @@
 // end to end (per message, from Message::ingest_ns to the sinks' write, in the egress thread)
 // into fixed-bucket histograms: relaxed atomic adds, no allocation, no lock.
 //
-// Lifecycle, from one controlling thread: start(), then stop() (graceful: sources stop, the
-// ingest queue drains through the graph, sinks flush and close). summary() may be called at
-// any time from any thread.
+// Acknowledgement after delivery: a message a source marked ack_pending keeps its token in its
+// batch (the message itself goes back to the pool); the batch is held (Batch::hold) by every
+// output a sink confirms later, and when the last is released the engine hands the tokens back
+// to their sources (Source::acknowledge) and reuses the batch. With durable state written
+// behind (lkv persist), batches that left changes unsaved wait in a DeliveryGroup until a later
+// batch's snapshots hold them.
+//
+// Lifecycle, from one controlling thread: start(), then stop() (graceful: sources pause, the
+// ingest queue drains through the graph, sinks flush and close while the sources acknowledge
+// what they confirm, then the sources stop). summary() may be called at any time from any
+// thread.
 #pragma once
 
 #include <concurrentqueue/blockingconcurrentqueue.h>
