@@ -182,6 +182,27 @@ void MqttConnection::move_acks_to_wire() {
     inbound_head_.store(head, std::memory_order_release);
 }
 
+void MqttConnection::metrics(MetricsWriter& writer, std::string_view role) const {
+    const MetricsWriter::Labels labels = {{"endpoint", owner_}, {"role", std::string(role)}};
+    writer.gauge("edgeflow_mqtt_connected", "1 while the MQTT connection is up", labels,
+                 connected() ? 1 : 0);
+    writer.counter("edgeflow_mqtt_disconnects_total", "MQTT connections lost", labels,
+                   static_cast<double>(disconnects_.load(std::memory_order_relaxed)));
+    writer.counter("edgeflow_mqtt_reconnects_total", "MQTT connections made again after a loss",
+                   labels, static_cast<double>(reconnects_.load(std::memory_order_relaxed)));
+    writer.counter(
+        "edgeflow_mqtt_protocol_errors_total",
+        "MQTT packets from the broker that broke the protocol (each closed the connection)", labels,
+        static_cast<double>(protocol_errors()));
+    writer.counter("edgeflow_mqtt_reauthentications_total",
+                   "K8S-SAT re-authentications of a live MQTT connection the broker accepted",
+                   labels, static_cast<double>(reauthentications()));
+    writer.counter("edgeflow_mqtt_reauthentication_failures_total",
+                   "K8S-SAT re-authentications refused, unanswered in time or cut off (each "
+                   "followed by a reconnect)",
+                   labels, static_cast<double>(reauthentication_failures()));
+}
+
 std::string MqttConnection::state() const {
     if (stopping_) {
         return "closed";

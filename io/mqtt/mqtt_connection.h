@@ -48,6 +48,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/metrics/metrics_writer.h"
 #include "core/runtime/readiness.h"
 #include "core/status.h"
 #include "io/mqtt/codec/codec.h"
@@ -188,6 +189,9 @@ public:
     std::uint64_t protocol_errors() const noexcept {
         return protocol_errors_.load(std::memory_order_relaxed);
     }
+    /// The metrics every MQTT endpoint has (connected, disconnects, reconnects, protocol
+    /// errors, re-authentications), labelled with the endpoint's name and `role`.
+    void metrics(MetricsWriter& writer, std::string_view role) const;
     /// PUBLISHes that arrived with DUP set: the broker may have sent them before.
     std::uint64_t duplicates() const noexcept {
         return duplicates_.load(std::memory_order_relaxed);

@@ -38,26 +38,9 @@ void MqttSink::add_readiness(Readiness& readiness) {
 }
 
 void MqttSink::metrics(MetricsWriter& writer) const {
-    const MetricsWriter::Labels labels = {{"endpoint", name()}, {"role", "destination"}};
-    writer.gauge("edgeflow_mqtt_connected", "1 while the MQTT connection is up", labels,
-                 connection_.connected() ? 1 : 0);
+    connection_.metrics(writer, "destination");
     writer.gauge("edgeflow_mqtt_in_flight", "QoS 1 publishes awaiting their PUBACK",
                  {{"endpoint", name()}}, static_cast<double>(connection_.outstanding()));
-    writer.counter("edgeflow_mqtt_disconnects_total", "MQTT connections lost", labels,
-                   static_cast<double>(load(counters.disconnects)));
-    writer.counter("edgeflow_mqtt_reconnects_total", "MQTT connections made again after a loss",
-                   labels, static_cast<double>(load(counters.reconnects)));
-    writer.counter(
-        "edgeflow_mqtt_protocol_errors_total",
-        "MQTT packets from the broker that broke the protocol (each closed the connection)", labels,
-        static_cast<double>(connection_.protocol_errors()));
-    writer.counter("edgeflow_mqtt_reauthentications_total",
-                   "K8S-SAT re-authentications of a live MQTT connection the broker accepted",
-                   labels, static_cast<double>(connection_.reauthentications()));
-    writer.counter("edgeflow_mqtt_reauthentication_failures_total",
-                   "K8S-SAT re-authentications refused, unanswered in time or cut off (each "
-                   "followed by a reconnect)",
-                   labels, static_cast<double>(connection_.reauthentication_failures()));
 }
 
 void MqttSink::log_failure(const std::string& text) noexcept {

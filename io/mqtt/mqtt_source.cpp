@@ -55,32 +55,15 @@ void MqttSource::add_readiness(Readiness& readiness) {
 }
 
 void MqttSource::metrics(MetricsWriter& writer) const {
-    const MetricsWriter::Labels labels = {{"endpoint", name()}, {"role", "source"}};
-    writer.gauge("edgeflow_mqtt_connected", "1 while the MQTT connection is up", labels,
-                 connection_.connected() ? 1 : 0);
+    connection_.metrics(writer, "source");
     writer.gauge("edgeflow_mqtt_subscribed", "1 while an MQTT source's subscriptions hold",
                  {{"endpoint", name()}}, connection_.subscribed() ? 1 : 0);
-    writer.counter("edgeflow_mqtt_disconnects_total", "MQTT connections lost", labels,
-                   static_cast<double>(load(counters.disconnects)));
-    writer.counter("edgeflow_mqtt_reconnects_total", "MQTT connections made again after a loss",
-                   labels, static_cast<double>(load(counters.reconnects)));
     writer.counter("edgeflow_mqtt_duplicates_suspected_total",
                    "Messages that arrived with DUP set: the broker may have sent them before",
                    {{"endpoint", name()}}, static_cast<double>(connection_.duplicates()));
     writer.gauge("edgeflow_mqtt_unacknowledged",
                  "QoS 1 messages taken and not yet acknowledged to the broker",
                  {{"endpoint", name()}}, static_cast<double>(connection_.unacknowledged()));
-    writer.counter(
-        "edgeflow_mqtt_protocol_errors_total",
-        "MQTT packets from the broker that broke the protocol (each closed the connection)", labels,
-        static_cast<double>(connection_.protocol_errors()));
-    writer.counter("edgeflow_mqtt_reauthentications_total",
-                   "K8S-SAT re-authentications of a live MQTT connection the broker accepted",
-                   labels, static_cast<double>(connection_.reauthentications()));
-    writer.counter("edgeflow_mqtt_reauthentication_failures_total",
-                   "K8S-SAT re-authentications refused, unanswered in time or cut off (each "
-                   "followed by a reconnect)",
-                   labels, static_cast<double>(connection_.reauthentication_failures()));
 }
 
 Status MqttSource::on_connected(MqttConnection& connection) {

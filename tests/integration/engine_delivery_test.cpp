@@ -4,7 +4,6 @@
 //
 // Every wait has a deadline; ctest kills a hang.
 #include "core/runtime/engine.h"
-#include "core/runtime/scheduler_guard.h"
 
 #include <gtest/gtest.h>
 
@@ -20,22 +19,12 @@
 #include "core/config/yaml_loader.h"
 #include "io/envelope.h"
 #include "stages/registry.h"
+#include "tests/support/scheduler_environment.h"
 
 namespace edgeflow {
 namespace {
 
 using namespace std::chrono_literals;
-
-class SchedulerEnvironment final : public testing::Environment {
-public:
-    void SetUp() override { guard_ = std::make_unique<SchedulerGuard>(); }
-    void TearDown() override { guard_.reset(); }
-
-private:
-    std::unique_ptr<SchedulerGuard> guard_;
-};
-const testing::Environment* const scheduler_environment =
-    testing::AddGlobalTestEnvironment(new SchedulerEnvironment);
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
     const auto end = std::chrono::steady_clock::now() + limit;

@@ -4,7 +4,6 @@
 // Every wait has a deadline (a watchdog: a hang fails the test instead of stalling it), and the
 // ctest TIMEOUT backs that up.
 #include "core/runtime/engine.h"
-#include "core/runtime/scheduler_guard.h"
 
 #include <gtest/gtest.h>
 
@@ -21,6 +20,7 @@
 
 #include "io/envelope.h"
 #include "stages/registry.h"
+#include "tests/support/scheduler_environment.h"
 
 namespace edgeflow {
 
@@ -32,19 +32,6 @@ void PrintTo(FullPolicy policy, std::ostream* out) {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Waits for oneTBB's workers once every test has run, so the records they hold for the
-// engines' observers are freed before the leak check at exit.
-class SchedulerEnvironment final : public testing::Environment {
-public:
-    void SetUp() override { guard_ = std::make_unique<SchedulerGuard>(); }
-    void TearDown() override { guard_.reset(); }
-
-private:
-    std::unique_ptr<SchedulerGuard> guard_;
-};
-const testing::Environment* const scheduler_environment =
-    testing::AddGlobalTestEnvironment(new SchedulerEnvironment);
 
 std::string policy_name(const testing::TestParamInfo<FullPolicy>& param) {
     return testing::PrintToString(param.param);

@@ -18,28 +18,15 @@
 #include "core/config/yaml_loader.h"
 #include "core/runtime/cpu_layout.h"
 #include "core/runtime/engine.h"
-#include "core/runtime/scheduler_guard.h"
 #include "io/registry.h"
 #include "stages/registry.h"
+#include "tests/support/scheduler_environment.h"
 
 namespace edgeflow {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::HasSubstr;
-
-// Waits for oneTBB's workers once every test has run, so the records they hold for the
-// engines' observers are freed before the leak check at exit.
-class SchedulerEnvironment final : public testing::Environment {
-public:
-    void SetUp() override { guard_ = std::make_unique<SchedulerGuard>(); }
-    void TearDown() override { guard_.reset(); }
-
-private:
-    std::unique_ptr<SchedulerGuard> guard_;
-};
-const testing::Environment* const scheduler_environment =
-    testing::AddGlobalTestEnvironment(new SchedulerEnvironment);
 
 /// Name → Cpus_allowed_list of every thread of this process.
 std::multimap<std::string, std::string> thread_cpus() {
