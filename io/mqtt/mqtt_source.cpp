@@ -74,10 +74,11 @@ void MqttSource::hand_over() noexcept {
     if (burst_.empty()) {
         return;
     }
-    const std::size_t n = burst_.size();
+    // Counted before they are handed over, which may run them through to the destinations:
+    // the source's count is never behind those of the stages after it.
+    counters.received.fetch_add(burst_.size(), std::memory_order_relaxed);
     port_->submit_burst(burst_);
     burst_.clear();
-    counters.received.fetch_add(n, std::memory_order_relaxed);
 }
 
 Taken MqttSource::on_message(const mqtt::PublishView& incoming, std::uint64_t ack_token) {
@@ -109,8 +110,8 @@ Taken MqttSource::on_message(const mqtt::PublishView& incoming, std::uint64_t ac
         message->add_property(p.key, p.value);
     });
     if (burst_limit_ == 0) {
-        port_->submit(message);
         counters.received.fetch_add(1, std::memory_order_relaxed);
+        port_->submit(message);
     } else {
         burst_.push_back(message);
     }

@@ -134,10 +134,15 @@ TEST(RuntimeCommand, HttpEndpointReportsReadinessAndMovingCounters) {
         [&] {
             auto r = get(http_port, "/metrics");
             text = r ? r->body : std::string();
-            return metric(
+            // A scrape reads the counters one after another while messages move: wait for one
+            // that saw all of them settled, from the source to the destination.
+            return metric(text, R"(edgeflow_source_messages_total{source="in",kind="mqtt"})") ==
+                       count + 1 &&
+                   metric(text, R"(edgeflow_stage_in_total{stage="parse"})") == count + 1 &&
+                   metric(
                        text,
                        R"(edgeflow_destination_messages_total{destination="out",kind="mqtt"})") ==
-                   count;
+                       count;
         },
         20s))
         << text;
