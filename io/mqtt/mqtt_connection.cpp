@@ -183,7 +183,7 @@ void MqttConnection::move_acks_to_wire() {
 }
 
 void MqttConnection::metrics(MetricsWriter& writer, std::string_view role) const {
-    const MetricsWriter::Labels labels = {{"endpoint", owner_}, {"role", std::string(role)}};
+    const MetricsWriter::Labels labels = {{"endpoint", owner_}, {"role", role}};
     writer.gauge("edgeflow_mqtt_connected", "1 while the MQTT connection is up", labels,
                  connected() ? 1 : 0);
     writer.counter("edgeflow_mqtt_disconnects_total", "MQTT connections lost", labels,
