@@ -584,7 +584,10 @@ bool MqttConnection::handle(const mqtt::Packet& packet) {
                 duplicates_.fetch_add(1, std::memory_order_relaxed);
             }
             if (paused_.load(std::memory_order_acquire)) {
-                return true;  // not taken: a kept session has the broker send it again
+                // Not taken (counted, and logged by the owner): a kept session has the broker
+                // send it again.
+                refused_while_paused_.fetch_add(1, std::memory_order_relaxed);
+                return true;
             }
             if (packet.publish.qos == 0) {
                 static_cast<void>(handler_->on_message(packet.publish, 0));

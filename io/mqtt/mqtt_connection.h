@@ -67,8 +67,8 @@ enum class Taken : std::uint8_t {
     later,        ///< taken; the owner calls acknowledge(token) when it is safe
 };
 
-/// What the owner of a connection (source, sink, feed) is told. All calls come from the
-/// connection's thread.
+/// What the owner of a connection (source, sink, feed) is told. Calls come from the
+/// connection's thread, except those on_published and on_abandoned say otherwise.
 class MqttHandler {
 public:
     virtual ~MqttHandler() = default;
@@ -192,6 +192,11 @@ public:
     /// The metrics every MQTT endpoint has (connected, disconnects, reconnects, protocol
     /// errors, re-authentications), labelled with the endpoint's name and `role`.
     void metrics(MetricsWriter& writer, std::string_view role) const;
+    /// Messages that arrived after pause_receiving() and were not taken: at QoS 1 the broker
+    /// sends them again when it kept the session; at QoS 0 they are gone.
+    std::uint64_t refused_while_paused() const noexcept {
+        return refused_while_paused_.load(std::memory_order_relaxed);
+    }
     /// PUBLISHes that arrived with DUP set: the broker may have sent them before.
     std::uint64_t duplicates() const noexcept {
         return duplicates_.load(std::memory_order_relaxed);
@@ -270,6 +275,7 @@ private:
     std::atomic<std::uint64_t>& reconnects_;
     std::atomic<std::uint64_t> protocol_errors_{0};
     std::atomic<std::uint64_t> duplicates_{0};
+    std::atomic<std::uint64_t> refused_while_paused_{0};
     MqttHandler* handler_ = nullptr;
     std::unique_ptr<mqtt::TlsContext> tls_;
     mqtt::Version version_;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/log.h"
 #include "io/envelope.h"
 
 namespace edgeflow {
@@ -40,6 +41,12 @@ void MqttSource::acknowledge(std::span<const PendingAck> acks) noexcept {
 void MqttSource::stop() noexcept {
     if (!stopped_.exchange(true)) {
         connection_.stop();
+        if (const std::uint64_t refused = connection_.refused_while_paused(); refused > 0) {
+            log_warn("mqtt", name() + ": " + std::to_string(refused) +
+                                 " message(s) arrived while stopping and were not taken: at QoS "
+                                 "1 the broker sends them again if it kept the session, at QoS "
+                                 "0 they are lost");
+        }
         // The connection's thread has ended: what it held is handed over from here.
         for (Message* message : burst_) {
             port_->submit(message);

@@ -481,6 +481,7 @@ TEST_F(MqttConnectionTest, PausedItTakesNoMoreMessagesButStillAcknowledgesEarlie
     broker_.send(qos1_publish(2));
     std::this_thread::sleep_for(200ms);
     EXPECT_EQ(handler_.topic_list().size(), 1u) << "a message taken while paused";
+    EXPECT_EQ(connection_->refused_while_paused(), 1u);
     connection_->acknowledge(handler_.token_list()[0]);
     connection_->flush();
     EXPECT_EQ(puback_id(broker_.read_packet()), 1);
