@@ -3,8 +3,11 @@
 // Stateful stages may emit messages of their own (events, state snapshots) while they process
 // a batch: each shard appends to its own outbox here (so shards running in parallel never share
 // one), and merge_emitted() puts them into the batch after the stateful stages, ordered by the
-// message that caused them. Emitted messages belong to the batch, are reused by it, and are
-// bounded per shard; emit() returns null when a shard's outbox is full.
+// message that caused them and then by an order that does not depend on which shard emitted
+// them (the emitter's rank, then the key), so the output is the same whatever the shard count.
+// Emitted messages belong to the batch, are reused by it, and are bounded per shard; emit()
+// returns null when a shard's outbox is full. Their room is allocated as it is first used, not
+// up front: a generous bound costs memory only when events actually fill it.
 //
 // Delivery: a destination that confirms an output only later (a QoS 1 publish awaiting its
 // PUBACK, a QoS 0 one until it is written) holds the batch, and releases it when the output is
@@ -16,9 +19,11 @@
 // Batches come from the engine's bounded batch pool; the pool's size is what bounds the
 // messages in flight inside the flow graph and the egress queue. A batch holds pointers to
 // pooled Messages and never owns them. One thread touches a batch at a time (the node currently
-// processing it). Its array is allocated once, at construction.
+// processing it). Its array of message pointers is allocated at construction for the sources'
+// messages and grows (then keeps its size) as emitted messages are merged in.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -54,11 +59,11 @@ public:
     /// emitted messages, each with `destinations` topic buffers.
     explicit Batch(std::size_t capacity, std::size_t destinations = 0, std::size_t shards = 0,
                    std::size_t emit_per_shard = 0)
-        : messages_(std::make_unique<Message*[]>(capacity + shards * emit_per_shard)),
-          capacity_(capacity),
+        : capacity_(capacity),
           destinations_(destinations),
           emit_per_shard_(emit_per_shard),
           outboxes_(shards) {
+        messages_.resize(capacity);
         acks_.reserve(capacity);
     }
 
@@ -89,10 +94,11 @@ public:
         }
     }
 
-    /// A clean message for `shard` to emit, caused by the message at `trigger`; null when the
+    /// A clean message for `shard` to emit, caused by the message at `trigger`, with `rank`
+    /// (Message::emit_rank) ordering it among what the same trigger caused; null when the
     /// shard's outbox is full. Call only from the thread running that shard. Allocates only
     /// while the outbox grows to its bound.
-    Message* emit(std::size_t shard, std::uint32_t trigger) {
+    Message* emit(std::size_t shard, std::uint32_t trigger, std::uint32_t rank) {
         Outbox& outbox = outboxes_[shard];
         if (outbox.used == emit_per_shard_) {
             return nullptr;
@@ -103,12 +109,16 @@ public:
             message->destination_topics.resize(destinations_);
             outbox.messages.push_back(std::move(message));
         }
-        Message* message = outbox.messages[outbox.used++].get();
+        Message* message = outbox.messages[outbox.used].get();
         message->trigger = trigger;
+        message->emit_rank = rank;
+        message->emit_sequence = (static_cast<std::uint64_t>(shard) << 32) | outbox.used;
+        ++outbox.used;
         return message;
     }
-    /// Appends every emitted message to the batch, ordered by trigger (on ties: shard, then
-    /// the order they were emitted in).
+    /// Appends every emitted message to the batch, ordered by trigger, then rank, then key
+    /// (none of which depends on the shard); messages equal in all three have one key, hence
+    /// one shard, and keep the order they were emitted in.
     /// Call once, after the stateful stages, from one thread.
     void merge_emitted() noexcept;
     std::size_t emitted_count() const noexcept {
@@ -121,15 +131,15 @@ public:
     std::size_t emit_capacity() const noexcept { return emit_per_shard_; }
 
     /// For bulk fills from a queue: write up to capacity() pointers here, then set_size().
-    Message** data() noexcept { return messages_.get(); }
+    Message** data() noexcept { return messages_.data(); }
     void set_size(std::size_t size) noexcept {
         EDGEFLOW_ASSERT(size <= capacity_);
         size_ = size;
     }
 
-    std::span<Message* const> messages() const noexcept { return {messages_.get(), size_}; }
-    Message* const* begin() const noexcept { return messages_.get(); }
-    Message* const* end() const noexcept { return messages_.get() + size_; }
+    std::span<Message* const> messages() const noexcept { return {messages_.data(), size_}; }
+    Message* const* begin() const noexcept { return messages_.data(); }
+    Message* const* end() const noexcept { return messages_.data() + size_; }
     Message& operator[](std::size_t i) const noexcept { return *messages_[i]; }
 
     // Delivery (see the header comment).
@@ -172,7 +182,7 @@ private:
         std::vector<std::unique_ptr<Message>> messages;
         std::size_t used = 0;
     };
-    std::unique_ptr<Message*[]> messages_;
+    std::vector<Message*> messages_;  // [0, capacity_) sources', then room for emitted ones
     std::size_t capacity_;
     std::size_t size_ = 0;
     std::size_t destinations_ = 0;
@@ -186,20 +196,40 @@ private:
 };
 
 inline void Batch::merge_emitted() noexcept {
-    // Shard by shard, then a stable insertion sort by trigger: each outbox is nearly sorted
-    // already (its groups of rules each emit in message order), and this allocates nothing.
+    std::size_t total = size_;
+    for (const auto& outbox : outboxes_) {
+        total += outbox.used;
+    }
+    if (total == size_) {
+        return;
+    }
+    if (messages_.size() < total) {
+        // Grows to the most ever emitted into this batch, then stays: warm batches do not
+        // allocate. An allocation failure here is as fatal as anywhere else (noexcept).
+        messages_.resize(total);
+    }
     const std::size_t first = size_;
     for (auto& outbox : outboxes_) {
         for (std::size_t i = 0; i < outbox.used; ++i) {
-            Message* m = outbox.messages[i].get();
-            std::size_t at = size_++;
-            while (at > first && messages_[at - 1]->trigger > m->trigger) {
-                messages_[at] = messages_[at - 1];
-                --at;
-            }
-            messages_[at] = m;
+            messages_[size_++] = outbox.messages[i].get();
         }
     }
+    // (trigger, rank, key, emit_sequence) is unique, so the order is total and std::sort,
+    // which allocates nothing, gives the same result as a stable sort would.
+    std::sort(messages_.begin() + static_cast<std::ptrdiff_t>(first),
+              messages_.begin() + static_cast<std::ptrdiff_t>(size_),
+              [](const Message* a, const Message* b) noexcept {
+                  if (a->trigger != b->trigger) {
+                      return a->trigger < b->trigger;
+                  }
+                  if (a->emit_rank != b->emit_rank) {
+                      return a->emit_rank < b->emit_rank;
+                  }
+                  if (const int c = a->key.compare(b->key); c != 0) {
+                      return c < 0;
+                  }
+                  return a->emit_sequence < b->emit_sequence;
+              });
 }
 
 }  // namespace edgeflow

@@ -86,6 +86,13 @@ struct Message {
     std::int32_t target = all_destinations;
     bool emitted = false;       ///< owned by a Batch (see Batch::emit)
     std::uint32_t trigger = 0;  ///< emitted: position in the batch of the message that caused it
+    /// Emitted: orders what one trigger caused, independently of shards — the emitting stage's
+    /// and rule's place in the pipeline, timers before what the message itself raised.
+    std::uint32_t emit_rank = 0;
+    /// Set in emit_rank for what a message raised itself, so that at one trigger the timers
+    /// that came due before the message come out first.
+    static constexpr std::uint32_t raised_by_message = 1U << 31;
+    std::uint64_t emit_sequence = 0;  ///< emitted: (shard << 32) | place in the shard's outbox
 
     bool dead() const noexcept { return dead_letter != DeadLetterReason::none; }
     /// Still on the normal path: neither rejected nor filtered out.
@@ -158,6 +165,8 @@ struct Message {
         clock_ms = 0;
         target = all_destinations;
         trigger = 0;
+        emit_rank = 0;
+        emit_sequence = 0;
         for (auto& t : destination_topics) {
             t.clear();
         }

@@ -49,6 +49,14 @@ struct BuildContext {
     }
     /// A stage emits to destination `index`: it gets those messages and no others.
     void declare_emitted(std::size_t index) { emitted_only.at(index) = true; }
+    /// `count` consecutive ranks (Message::emit_rank) for what a stage emits, after those of
+    /// the stages built before it: emitted messages of one trigger come out in pipeline order.
+    std::uint32_t reserve_emit_ranks(std::uint32_t count) {
+        const std::uint32_t first = next_emit_rank;
+        next_emit_rank += count;
+        return first;
+    }
+    std::uint32_t next_emit_rank = 0;
 };
 
 }  // namespace edgeflow

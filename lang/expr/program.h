@@ -40,6 +40,11 @@ struct EvalScratch {
 
     StringArena arena;
     std::vector<Value> tuples;
+    /// The batch position of the message being evaluated: reads of state that other messages
+    /// of the batch change (`$lkv(...)`) see it as it stood once that message was taken, not
+    /// as the end of the batch left it. The default reads the newest state. Set by the stage
+    /// that evaluates; reset() keeps it.
+    std::uint32_t as_of = UINT32_MAX;
 
     EvalScratch() { tuples.reserve(tuple_capacity); }
     void reset() noexcept {

@@ -260,7 +260,7 @@ Value Formula::eval(const Message& m, expr::EvalScratch& scratch) const noexcept
                 values[i] = Value::missing();
                 continue;
             }
-            values[i] = lkv_->read(key_text, in.lkv_field, m.clock_ms);
+            values[i] = lkv_->read(key_text, in.lkv_field, m.clock_ms, scratch.as_of);
         } else if (in.path.is_metadata()) {
             values[i] = read_metadata(in.path, m, scratch.arena);
         } else {

@@ -35,10 +35,11 @@ public:
     virtual ~LkvLookup() = default;
     /// The store's number for a field path it tracks, or nullopt.
     virtual std::optional<std::uint32_t> field(std::string_view path) const = 0;
-    /// The value of `field` for `key` at `now_ms`, or missing (unknown key, never seen, expired).
-    /// The value stays valid until the store next changes.
-    virtual expr::Value read(std::string_view key, std::uint32_t field,
-                             std::int64_t now_ms) const noexcept = 0;
+    /// The value of `field` for `key` at `now_ms`, or missing (unknown key, never seen, expired),
+    /// as it stood once the store had taken the message at batch position `as_of` (and none
+    /// after it); UINT32_MAX: the newest. The value stays valid until the store next changes.
+    virtual expr::Value read(std::string_view key, std::uint32_t field, std::int64_t now_ms,
+                             std::uint32_t as_of) const noexcept = 0;
 };
 
 struct FormulaSpec {

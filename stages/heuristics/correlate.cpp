@@ -59,6 +59,7 @@ public:
         State& st = state_.at(shard, slot);
         st.held.fill(false);
         st.pending = false;
+        st.deferred = false;
         ++st.generation;
     }
 
@@ -123,7 +124,7 @@ public:
             if (st.pending && st.generation == timer.generation) {
                 EventBuilder event;
                 if (!event.begin(emit, common_, st.key, "fired", timer.due_ms, now_ms,
-                                 emit.position, nullptr)) {
+                                 emit.position, nullptr, &st.deferred)) {
                     return;  // outbox full: next tick
                 }
                 Record& v = event.values();
@@ -152,7 +153,8 @@ private:
         std::array<bool, max_sources> held{};
         std::array<std::int64_t, max_sources> time_ms{};
         std::array<std::string, max_sources> topics;
-        bool pending = false;  // absent: A seen, B awaited
+        bool pending = false;   // absent: A seen, B awaited
+        bool deferred = false;  // its absence event found the outbox full: delayed, once
         std::uint64_t generation = 0;
         std::string key;
     };

@@ -45,11 +45,19 @@ void add_time(Record& r, std::string_view key, std::int64_t ms) {
 
 bool EventBuilder::begin(Emit& emit, const RuleCommon& rule, std::string_view key,
                          std::string_view state, std::int64_t event_ms, std::int64_t detection_ms,
-                         std::uint32_t trigger, const Message* cause) {
-    message_ = emit.batch.emit(emit.shard, trigger);
+                         std::uint32_t trigger, const Message* cause, bool* deferred) {
+    message_ = emit.batch.emit(emit.shard, trigger, emit.rank);
     if (message_ == nullptr) {
-        ++emit.dropped;
+        if (deferred == nullptr) {
+            ++emit.lost;
+        } else if (!*deferred) {
+            *deferred = true;
+            ++emit.delayed;
+        }
         return false;
+    }
+    if (deferred != nullptr) {
+        *deferred = false;
     }
     ++emit.emitted;
     cause_ = cause;
@@ -163,7 +171,8 @@ std::unique_ptr<HeuristicsStage> HeuristicsStage::build(const ConfigNode& node,
     std::unique_ptr<HeuristicsStage> stage(new HeuristicsStage());
     stage->shards_ = std::max<std::size_t>(1, ctx.shards);
     stage->clock_ = ctx.event_time.clock;
-    stage->events_dropped_ = std::make_unique<std::atomic<std::uint64_t>>(0);
+    stage->events_lost_ = std::make_unique<std::atomic<std::uint64_t>>(0);
+    stage->events_delayed_ = std::make_unique<std::atomic<std::uint64_t>>(0);
     HeuristicsConfig& config = stage->config_;
     config.node = node;
     MapReader reader(node, errors, "a heuristics stage");
@@ -192,7 +201,8 @@ std::unique_ptr<HeuristicsStage> HeuristicsStage::build(const ConfigNode& node,
     }
     const std::size_t per_shard =
         std::max<std::size_t>(1, (config.max_keys + stage->shards_ - 1) / stage->shards_);
-    heuristics::RuleBuild build{errors, lkv, stage->shards_, per_shard};
+    heuristics::RuleBuild build{errors, lkv, stage->shards_, per_shard,
+                                ctx.event_time.allowed_lateness_ms};
     std::unordered_set<std::string> ids;
     for (const ConfigNode& item : rules->items) {
         MapReader r(item, errors, "a heuristic rule");
@@ -288,6 +298,7 @@ void HeuristicsStage::run_clock(Group& group, unsigned shard, std::int64_t now_m
                                 std::uint32_t position, heuristics::Emit& emit) noexcept {
     emit.position = position;
     for (Rule* rule : group.rules) {
+        emit.rank = rule->common().rank;
         const std::uint64_t before = emit.emitted;
         rule->on_clock(shard, now_ms, emit);
         if (emit.emitted != before) {
@@ -312,6 +323,7 @@ void HeuristicsStage::process(Batch& batch, StageContext& ctx) noexcept {
                 run_clock(*group, ctx.shard, m.clock_ms, position, emit);
             }
             gs.eval.reset();
+            gs.eval.as_of = position;  // `$lkv` reads see the store as of this message
             std::string_view key;
             std::uint64_t hash = 0;
             if (group->own == nullptr && !group->key) {
@@ -346,6 +358,7 @@ void HeuristicsStage::process(Batch& batch, StageContext& ctx) noexcept {
             gs.keys.touch(found.slot);
             heuristics::Sample sample{m, position, key, gs.eval};
             for (Rule* rule : group->rules) {
+                emit.rank = rule->common().rank | Message::raised_by_message;
                 const std::uint64_t before = emit.emitted;
                 rule->on_message(ctx.shard, found.slot, sample, emit);
                 if (emit.emitted != before) {
@@ -364,8 +377,11 @@ void HeuristicsStage::process(Batch& batch, StageContext& ctx) noexcept {
                       emit);
         }
     }
-    if (emit.dropped > 0) {
-        events_dropped_->fetch_add(emit.dropped, std::memory_order_relaxed);
+    if (emit.lost > 0) {
+        events_lost_->fetch_add(emit.lost, std::memory_order_relaxed);
+    }
+    if (emit.delayed > 0) {
+        events_delayed_->fetch_add(emit.delayed, std::memory_order_relaxed);
     }
     ctx.counters.add(in, 0, 0);  // out and dropped once the drops are applied (end_batch)
 }
@@ -415,15 +431,25 @@ void HeuristicsStage::metrics(MetricsWriter& writer, std::string_view stage) con
             "edgeflow_events_total", "Events emitted, by rule",
             {{"stage", stage}, {"rule", rule->common().id}, {"kind", rule->common().kind}},
             static_cast<double>(rule->events()));
+        writer.counter("edgeflow_rule_late_total",
+                       "Samples that came for a window the rule had already closed",
+                       {{"stage", stage}, {"rule", rule->common().id}},
+                       static_cast<double>(rule->late()));
         writer.counter("edgeflow_rule_skipped_total",
                        "Messages a rule could not use (input missing or not a number)",
                        {{"stage", stage}, {"rule", rule->common().id}},
                        static_cast<double>(rule->skipped()));
     }
-    writer.counter("edgeflow_events_not_emitted_total",
-                   "Events a shard's outbox had no room for (runtime.max_emitted_per_batch)",
+    writer.counter("edgeflow_events_lost_total",
+                   "Events given up because a shard's outbox had no room for them "
+                   "(runtime.max_emitted_per_batch)",
                    {{"stage", stage}},
-                   static_cast<double>(events_dropped_->load(std::memory_order_relaxed)));
+                   static_cast<double>(events_lost_->load(std::memory_order_relaxed)));
+    writer.counter("edgeflow_events_delayed_total",
+                   "Timer events that found a shard's outbox full and came out at a later tick, "
+                   "each counted once",
+                   {{"stage", stage}},
+                   static_cast<double>(events_delayed_->load(std::memory_order_relaxed)));
 }
 
 std::string HeuristicsStage::state() const {
@@ -438,8 +464,10 @@ std::string HeuristicsStage::state() const {
         }
     }
     std::string text = "keys: " + std::to_string(keys) + ", evicted: " + std::to_string(evictions) +
-                       ", events not emitted (outbox full): " +
-                       std::to_string(events_dropped_->load(std::memory_order_relaxed));
+                       ", events lost (outbox full): " +
+                       std::to_string(events_lost_->load(std::memory_order_relaxed)) +
+                       ", delayed to a later tick: " +
+                       std::to_string(events_delayed_->load(std::memory_order_relaxed));
     if (missing > 0) {
         text += ", messages without a rule key: " + std::to_string(missing);
     }
@@ -447,6 +475,9 @@ std::string HeuristicsStage::state() const {
         text += "\n             rule '" + rule->common().id +
                 "': " + std::to_string(rule->events()) + " event(s), " +
                 std::to_string(rule->skipped()) + " message(s) without a usable input";
+        if (rule->late() > 0) {
+            text += ", " + std::to_string(rule->late()) + " sample(s) late for a closed window";
+        }
     }
     return text;
 }
@@ -455,6 +486,11 @@ std::unique_ptr<AnyStage> build_heuristics_stage(const ConfigNode& block, BuildC
     auto built = HeuristicsStage::build(block, ctx);
     if (!built) {
         return nullptr;
+    }
+    const std::uint32_t first_rank =
+        ctx.reserve_emit_ranks(static_cast<std::uint32_t>(built->rules().size()));
+    for (std::size_t i = 0; i < built->rules().size(); ++i) {
+        built->rules()[i]->set_rank(first_rank + static_cast<std::uint32_t>(i));
     }
     for (const auto target : built->targets()) {
         if (target >= 0) {

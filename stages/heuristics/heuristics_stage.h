@@ -55,7 +55,7 @@ public:
     void end_batch(Batch& batch, StageCounters& counters) noexcept;
     std::string describe() const;
     std::string state() const;
-    /// Events by rule, and events the outbox had no room for.
+    /// Events by rule, and events the outbox had no room for (lost, or delayed to a later tick).
     void metrics(MetricsWriter& writer, std::string_view stage) const;
 
     const HeuristicsConfig& config() const noexcept { return config_; }
@@ -77,7 +77,8 @@ private:
     std::vector<std::unique_ptr<Group>> groups_;
     std::size_t shards_ = 1;
     ClockMode clock_ = ClockMode::wall;
-    std::unique_ptr<std::atomic<std::uint64_t>> events_dropped_;
+    std::unique_ptr<std::atomic<std::uint64_t>> events_lost_;     // outbox full, given up
+    std::unique_ptr<std::atomic<std::uint64_t>> events_delayed_;  // outbox full, later tick
 };
 
 static_assert(Stage<HeuristicsStage>);

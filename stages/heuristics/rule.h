@@ -44,6 +44,7 @@ struct RuleCommon {
     std::string severity = "warning";
     std::int32_t target = 0;                    ///< destination index of its events
     std::optional<transform::FormulaSpec> key;  ///< none: the partition key
+    std::uint32_t rank = 0;  ///< Message::emit_rank of its events (the pipeline's order of rules)
 };
 
 /// Per shard and call: where the rule's events go and what caused them.
@@ -51,7 +52,9 @@ struct Emit {
     Batch& batch;
     unsigned shard;
     std::uint32_t position = 0;  ///< timers: where in the batch what they emit belongs
-    std::uint64_t dropped = 0;   ///< events the shard's outbox had no room for
+    std::uint32_t rank = 0;      ///< Message::emit_rank of what the current call emits
+    std::uint64_t lost = 0;      ///< events the shard's outbox had no room for, given up
+    std::uint64_t delayed = 0;   ///< events that found no room and wait for a later tick
     std::uint64_t emitted = 0;
 };
 
@@ -67,10 +70,13 @@ struct Sample {
 /// Builds one event record. Usage: begin(), then values via record(), then finish().
 class EventBuilder {
 public:
-    /// Starts an event; false (and nothing emitted) when the outbox is full.
+    /// Starts an event; false (and nothing emitted) when the outbox is full. Without `deferred`
+    /// the event is then lost and counted so. A rule that tries again later (a timer at its
+    /// next tick) passes the flag it keeps for that event: the event is counted as delayed the
+    /// first time only, and the flag is cleared once it is emitted.
     bool begin(Emit& emit, const RuleCommon& rule, std::string_view key, std::string_view state,
                std::int64_t event_ms, std::int64_t detection_ms, std::uint32_t trigger,
-               const Message* cause);
+               const Message* cause, bool* deferred = nullptr);
     Record& values() noexcept { return message_->record; }
     /// Closes `values`, adds the source topics (the cause's topic and `more`) and traceparent.
     void finish(std::string_view more_topic = {}, std::string_view traceparent = {});
@@ -110,6 +116,7 @@ public:
     virtual ~Rule() = default;
 
     const RuleCommon& common() const noexcept { return common_; }
+    void set_rank(std::uint32_t rank) noexcept { common_.rank = rank; }
     /// The slot now belongs to a new key (or was freed): forget what it held.
     virtual void reset(unsigned shard, std::uint32_t slot) noexcept = 0;
     virtual void on_message(unsigned shard, std::uint32_t slot, Sample& sample,
@@ -127,15 +134,19 @@ public:
 
     /// Messages the rule could not use (input missing or not a number), for the summary.
     std::uint64_t skipped() const noexcept { return skipped_.load(std::memory_order_relaxed); }
+    /// Samples that came for a window already closed (window rules), for the summary.
+    std::uint64_t late() const noexcept { return late_.load(std::memory_order_relaxed); }
     std::uint64_t events() const noexcept { return events_.load(std::memory_order_relaxed); }
     void count_events(std::uint64_t n) noexcept { events_.fetch_add(n, std::memory_order_relaxed); }
 
 protected:
     void skip() noexcept { skipped_.fetch_add(1, std::memory_order_relaxed); }
+    void count_late() noexcept { late_.fetch_add(1, std::memory_order_relaxed); }
     RuleCommon common_;
 
 private:
     std::atomic<std::uint64_t> skipped_{0};
+    std::atomic<std::uint64_t> late_{0};
     std::atomic<std::uint64_t> events_{0};
 };
 
@@ -158,6 +169,8 @@ struct RuleBuild {
     const transform::LkvLookup* lkv;
     std::size_t shards;
     std::size_t max_keys_per_shard;
+    /// event_time.allowed_lateness: how far behind its key's newest sample one may still come.
+    std::int64_t allowed_lateness_ms = 0;
 };
 
 /// Compiles a formula or records the error; `what` names it for messages.

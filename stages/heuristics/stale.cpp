@@ -23,6 +23,7 @@ public:
             unlink(shard, slot);
         }
         st.stale = false;
+        st.deferred = false;
     }
 
     void on_message(unsigned shard, std::uint32_t slot, Sample& s, Emit& emit) noexcept override {
@@ -62,7 +63,7 @@ public:
             }
             EventBuilder event;
             if (!event.begin(emit, common_, st.key, "raised", st.last_heard_ms + after_ms_, now_ms,
-                             emit.position, nullptr)) {
+                             emit.position, nullptr, &st.deferred)) {
                 return;  // outbox full: next tick
             }
             Record& v = event.values();
@@ -90,6 +91,7 @@ private:
         bool stale = false;
         std::string key;
         std::string topic;
+        bool deferred = false;  // its raise found the outbox full: counted as delayed once
     };
     struct List {
         std::uint32_t head = none;  // heard longest ago

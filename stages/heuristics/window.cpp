@@ -6,13 +6,19 @@
 //   close_when: <formula>                            also close after a sample that makes it true
 //   aggregates: [avg, sum, min, max, count, first, last, stddev]   (default: avg min max count)
 //   condition: {inputs: [avg], expression: "$1 > 80"}             over the aggregates
-//   grace: 2s                                        wait this long past the end (processing time)
+//   grace: 2s                                        timers wait this much longer (processing time)
 //
-// A time window closes when a sample of its key at or past its end arrives, or when the
-// processing clock passes its end plus `grace`. Closing emits the aggregates (state `closed`),
-// or, with a `condition`, an event (state `fired`) when the condition holds. A window nothing
-// fell into is never opened, so it emits nothing. first/last are by event time; stddev is the
-// population standard deviation (Welford).
+// Time windows close on a watermark: the newest event time of the window's key minus
+// event_time.allowed_lateness. A window closes once the watermark reaches its end, so a sample
+// that comes out of order but within the allowed lateness still lands in its window; or, for a
+// key gone quiet, once the processing clock passes its end plus the allowed lateness plus
+// `grace`. A sample for a window that has closed already (only possible after such a timer) is
+// counted as late for that window (`late`, edgeflow_rule_late_total); the order stage has
+// already dead-lettered samples older than the lateness. Count windows close after `count`
+// samples in arrival order. Closing emits the aggregates (state `closed`), or, with a
+// `condition`, an event (state `fired`) when the condition holds. A window nothing fell into
+// is never opened, so it emits nothing. first/last are by event time; stddev is the population
+// standard deviation (Welford).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -27,6 +33,9 @@ enum Aggregate : unsigned { avg, sum, min, max, count, first, last, stddev, aggr
 constexpr std::string_view aggregate_names[] = {"avg",   "sum",   "min",  "max",
                                                 "count", "first", "last", "stddev"};
 constexpr std::size_t max_open = 64;
+// Windows one key may hold open while the watermark trails its newest sample by the allowed
+// lateness: a bound on per-key memory, checked at load.
+constexpr std::size_t max_open_with_lateness = 1024;
 
 class WindowRule final : public Rule {
 public:
@@ -37,6 +46,7 @@ public:
         std::int64_t hop_ms = 0;
         std::uint64_t count = 0;
         std::int64_t grace_ms = 0;
+        std::int64_t lateness_ms = 0;  ///< event_time.allowed_lateness
         std::shared_ptr<transform::Formula> close_when;
         std::shared_ptr<transform::Formula> condition;
         std::array<bool, aggregate_count> aggregates{};
@@ -45,12 +55,9 @@ public:
     WindowRule(RuleCommon common, Config config, std::size_t shards)
         : Rule(std::move(common)),
           config_(std::move(config)),
-          // The windows one sample falls in, plus room for two whose result is waiting for
-          // space in the outbox.
-          capacity_((config_.type == WindowType::hopping
-                         ? static_cast<std::size_t>(config_.size_ms / config_.hop_ms)
-                         : 1) +
-                    2),
+          // The windows the watermark has not closed, plus room for two whose result is
+          // waiting for space in the outbox.
+          capacity_(open_windows(config_) + 2),
           state_(shards),
           shards_(shards) {
         for (auto& s : shards_) {
@@ -93,10 +100,10 @@ public:
                 close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit);
             }
         } else {
-            // Windows that end at or before this sample are complete.
-            st.closed_to_ms = std::max(st.closed_to_ms, t);
+            // The key's watermark: windows that end by then can get no more samples.
+            st.closed_to_ms = std::max(st.closed_to_ms, t - config_.lateness_ms);
             // A window whose result finds no room stays open: its timer closes it later.
-            while (st.open > 0 && st.windows[0].end_ms <= t &&
+            while (st.open > 0 && st.windows[0].end_ms <= st.closed_to_ms &&
                    close(shard, st, 0, s.message.clock_ms, s.position, &s.message, emit)) {
             }
             const std::int64_t step =
@@ -108,11 +115,15 @@ public:
                 if (start + config_.size_ms <= t) {
                     continue;
                 }
+                if (start + config_.size_ms <= st.closed_to_ms) {
+                    count_late();  // a timer closed this window before the sample came
+                    continue;
+                }
                 Window* w = find_or_open(shard, slot, st, start);
                 if (w != nullptr) {
                     add(*w, value, t);
                 } else {
-                    skip();  // its window closed already
+                    skip();  // no room: more windows open than the bound (held for the outbox)
                 }
             }
         }
@@ -131,7 +142,8 @@ public:
             return;
         }
         auto& timers = shards_[shard].timers;
-        while (!timers.empty() && timers.front().end_ms + config_.grace_ms <= now_ms) {
+        while (!timers.empty() &&
+               timers.front().end_ms + config_.lateness_ms + config_.grace_ms <= now_ms) {
             const Timer timer = timers.front();
             State& st = state_.at(shard, timer.slot);
             if (st.generation == timer.generation) {
@@ -175,6 +187,7 @@ private:
         double sum = 0, min = 0, max = 0, mean = 0, m2 = 0;
         double first = 0, last = 0;
         std::int64_t first_ms = 0, last_ms = 0;
+        bool deferred = false;  // its result found the outbox full: counted as delayed once
     };
     struct State {
         std::vector<Window> windows;  // open windows, oldest first; sized on first use
@@ -223,16 +236,27 @@ private:
         }
     }
 
+public:
+    // Windows a key may hold open at once: those from the watermark's to the newest sample's.
+    static std::size_t open_windows(const Config& c) noexcept {
+        if (c.type == WindowType::count) {
+            return 1;
+        }
+        const std::int64_t step = c.type == WindowType::hopping ? c.hop_ms : c.size_ms;
+        return static_cast<std::size_t>((c.size_ms + c.lateness_ms + step - 1) / step) + 1;
+    }
+
+private:
+
+    // The open window starting at `start`, opened if need be (callers check it is not closed);
+    // null when the key has no room for another.
     Window* find_or_open(unsigned shard, std::uint32_t slot, State& st, std::int64_t start) {
         for (std::size_t i = 0; i < st.open; ++i) {
             if (st.windows[i].start_ms == start) {
                 return &st.windows[i];
             }
         }
-        // A window older than the oldest open one, or that ended by the key's newest sample or
-        // a timer, has closed already (or never will reopen).
-        if ((st.open > 0 && start < st.windows[0].start_ms) ||
-            start + config_.size_ms <= st.closed_to_ms || st.open == capacity_) {
+        if (st.open == capacity_) {
             return nullptr;
         }
         std::size_t at = st.open;
@@ -304,6 +328,7 @@ private:
             in.clock_ms = now_ms;
             expr::EvalScratch& eval = *shards_[shard].eval;
             eval.reset();
+            eval.as_of = trigger;
             const expr::Value v = config_.condition->eval(in, eval);
             emit_it = v.kind == expr::Kind::boolean && v.boolean;
         }
@@ -311,7 +336,7 @@ private:
             EventBuilder event;
             const std::int64_t event_ms = config_.type == WindowType::count ? w.last_ms : w.end_ms;
             if (!event.begin(emit, common_, st.key, config_.condition ? "fired" : "closed",
-                             event_ms, now_ms, trigger, cause)) {
+                             event_ms, now_ms, trigger, cause, &st.windows[index].deferred)) {
                 return false;
             }
             Record& v = event.values();
@@ -388,6 +413,17 @@ std::unique_ptr<Rule> make_window(RuleCommon common, MapReader& reader, RuleBuil
         ok = ok && config.condition != nullptr;
     }
     reader.optional_duration("grace", config.grace_ms, 0, 86'400'000);
+    config.lateness_ms = build.allowed_lateness_ms;
+    if (ok && config.type != WindowType::count &&
+        WindowRule::open_windows(config) > max_open_with_lateness) {
+        build.errors.add(*reader.node().find("window"),
+                         "a window whose step is at least 1/" +
+                             std::to_string(max_open_with_lateness) +
+                             " of its size plus event_time.allowed_lateness (" +
+                             std::to_string(config.lateness_ms) + " ms), so a key holds at most " +
+                             std::to_string(max_open_with_lateness) + " windows open");
+        ok = false;
+    }
     std::vector<std::string> aggregates = {"avg", "min", "max", "count"};
     reader.optional_string_list("aggregates", aggregates);
     for (const std::string& name : aggregates) {

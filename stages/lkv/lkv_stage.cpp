@@ -241,6 +241,67 @@ struct LkvStore::Shard {
     std::size_t dirty_head = 0;
     std::int64_t last_flush_ms = INT64_MIN / 4;  // far in the past, with room to subtract
 
+    // What this batch's messages overwrote, for reads as of an earlier message (LkvStore::read).
+    // Each slot's entries are chained newest first from first_undo[slot]; a slot (re)inserted
+    // in the batch starts a new chain, so a reused slot never shows its former key's values.
+    struct Undo {
+        std::uint32_t field = 0;
+        std::uint32_t position = 0;  // the message whose value replaced `before`
+        std::uint32_t next = KeyTable::none;
+        Stored before;
+    };
+    std::vector<Undo> undo;  // [0, undo_used) this batch's; the rest keep their buffers
+    std::size_t undo_used = 0;
+    std::vector<std::uint32_t> first_undo;  // by slot
+    std::vector<std::uint32_t> undo_slots;  // slots whose first_undo is set
+
+    void begin_undo() noexcept {
+        for (const std::uint32_t slot : undo_slots) {
+            first_undo[slot] = KeyTable::none;
+        }
+        undo_slots.clear();
+        undo_used = 0;
+    }
+    // Stores the value the message at `position` overwrites in `st`, leaving `st` to be assigned.
+    void log_overwrite(std::uint32_t slot, std::uint32_t field, std::uint32_t position,
+                       Stored& st) {
+        if (undo_used == undo.size()) {
+            undo.emplace_back();
+        }
+        if (first_undo.size() <= slot) {
+            first_undo.resize(slot + 1, KeyTable::none);
+        }
+        Undo& u = undo[undo_used];
+        u.field = field;
+        u.position = position;
+        if (first_undo[slot] == KeyTable::none) {
+            undo_slots.push_back(slot);
+        }
+        u.next = first_undo[slot];
+        first_undo[slot] = static_cast<std::uint32_t>(undo_used);
+        ++undo_used;
+        std::swap(u.before, st);
+    }
+    void forget_undo(std::uint32_t slot) noexcept {
+        if (slot < first_undo.size()) {
+            first_undo[slot] = KeyTable::none;
+        }
+    }
+    // The value `field` of `slot` had once the message at `as_of` was taken: the oldest value
+    // overwritten after it, or the current one.
+    const Stored& as_of(std::uint32_t slot, std::uint32_t field, std::uint32_t as_of,
+                        const Stored& current) const noexcept {
+        const Stored* found = &current;
+        if (slot < first_undo.size()) {
+            for (std::uint32_t i = first_undo[slot]; i != KeyTable::none; i = undo[i].next) {
+                if (undo[i].field == field && undo[i].position > as_of) {
+                    found = &undo[i].before;  // older entries come later in the chain
+                }
+            }
+        }
+        return *found;
+    }
+
     // Scratch, reused message after message.
     struct Update {
         std::uint32_t field;
@@ -354,13 +415,14 @@ std::optional<std::uint32_t> LkvStore::field(std::string_view path) const {
     }
     const auto& ids = shards_.front()->ids;
     if (auto it = ids.find(path); it != ids.end()) {
+        read_by_rules_ = true;
         return it->second;
     }
     return std::nullopt;
 }
 
-Value LkvStore::read(std::string_view key, std::uint32_t field,
-                     std::int64_t now_ms) const noexcept {
+Value LkvStore::read(std::string_view key, std::uint32_t field, std::int64_t now_ms,
+                     std::uint32_t as_of) const noexcept {
     const std::uint64_t hash = key_hash(key);
     const Shard& shard = shard_of(hash);
     const std::uint32_t slot = shard.keys.find(key, hash);
@@ -368,10 +430,14 @@ Value LkvStore::read(std::string_view key, std::uint32_t field,
         return Value::missing();
     }
     const Stored* row = shard.row(slot);
-    if (row == nullptr || !usable(row[field], *shard.catalog[field], now_ms)) {
+    if (row == nullptr) {
         return Value::missing();
     }
-    return row[field].value();
+    const Stored& st = shard.as_of(slot, field, as_of, row[field]);
+    if (!usable(st, *shard.catalog[field], now_ms)) {
+        return Value::missing();
+    }
+    return st.value();
 }
 
 namespace {
@@ -384,6 +450,10 @@ void collect_leaves(LkvStore::Shard& shard, ValueRef object, const LkvConfig& co
 void LkvStore::process(Batch& batch, StageContext& ctx) noexcept {
     Shard& shard = *shards_[ctx.shard];
     const bool every_leaf = config_.fields.empty();
+    const bool log_overwrites = read_by_rules_;
+    if (log_overwrites) {
+        shard.begin_undo();
+    }
     std::uint64_t in = 0;
     for (std::uint32_t position = 0; position < batch.size(); ++position) {
         Message& m = batch[position];
@@ -399,6 +469,9 @@ void LkvStore::process(Batch& batch, StageContext& ctx) noexcept {
                 row[f].kind = Kind::missing;
             }
             shard.evictions += found.evicted ? 1 : 0;
+            if (log_overwrites) {
+                shard.forget_undo(slot);
+            }
         }
         shard.keys.touch(slot);
         const std::int64_t now = m.clock_ms;
@@ -473,6 +546,9 @@ void LkvStore::process(Batch& batch, StageContext& ctx) noexcept {
         for (const auto& u : shard.updates) {
             Stored& st = row[u.field];
             if (st.kind == Kind::missing || m.event_time_ms >= st.time_ms) {
+                if (log_overwrites) {
+                    shard.log_overwrite(slot, u.field, position, st);
+                }
                 st.assign(u.ref, m.event_time_ms);
                 changed = true;
             }
@@ -500,7 +576,8 @@ void LkvStore::process(Batch& batch, StageContext& ctx) noexcept {
                 ++shard.dirty_head;
                 continue;
             }
-            Message* e = batch.emit(ctx.shard, static_cast<std::uint32_t>(batch.size()));
+            Message* e =
+                batch.emit(ctx.shard, static_cast<std::uint32_t>(batch.size()), snapshot_rank_);
             if (e == nullptr) {
                 ++shard.snapshots_deferred;  // the outbox is full: next interval
                 break;
@@ -720,6 +797,7 @@ std::unique_ptr<AnyStage> build_lkv_stage(const ConfigNode& block, BuildContext&
         }
     }
     auto store = std::make_shared<LkvStore>(std::move(config), ctx.shards);
+    store->set_snapshot_rank(ctx.reserve_emit_ranks(1));
     ctx.section_lkv = store.get();
     ctx.lkv_stores.push_back(store);
     return make_stage(LkvStage(std::move(store)));

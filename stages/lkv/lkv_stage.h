@@ -19,7 +19,11 @@
 // value with an older one (out-of-order input within the allowed lateness). A value older than
 // its field's expiration (against the processing clock) is not used. The store is sharded like
 // every stateful stage; LkvStore::read serves `$lkv(key).field` to later stages of the same
-// stateful section, which run only when no shard of this stage is writing.
+// stateful section, which run only when no shard of this stage is writing. A read sees the
+// value as of the reading message (its batch position), whichever shard holds the key: each
+// shard logs what a batch's messages overwrote (the old value, swapped out, so the log keeps
+// its buffers), and a read undoes what messages after the reader wrote. Nothing is logged when
+// no rule reads the store. Results therefore do not depend on where batches fall.
 //
 // Hot path: a key-table lookup, a path lookup per tracked field, and copies of the changed
 // values into buffers that keep their capacity; a message is rebuilt (OutputTree) only when a
@@ -83,8 +87,8 @@ public:
     ~LkvStore() override;
 
     std::optional<std::uint32_t> field(std::string_view path) const override;
-    expr::Value read(std::string_view key, std::uint32_t field,
-                     std::int64_t now_ms) const noexcept override;
+    expr::Value read(std::string_view key, std::uint32_t field, std::int64_t now_ms,
+                     std::uint32_t as_of = UINT32_MAX) const noexcept override;
 
     /// One shard's work on a batch (the stage's process()).
     void process(Batch& batch, StageContext& ctx) noexcept;
@@ -94,6 +98,8 @@ public:
     std::uint64_t hydrated() const noexcept { return hydrated_; }
 
     const LkvConfig& config() const noexcept { return config_; }
+    /// Message::emit_rank of its snapshots (set at build, from the pipeline's order).
+    void set_snapshot_rank(std::uint32_t rank) noexcept { snapshot_rank_ = rank; }
     std::size_t keys() const noexcept;
     std::string describe() const;
     /// Keys, evictions, snapshots: for the run summary, read after the graph stopped.
@@ -110,6 +116,8 @@ private:
     LkvConfig config_;
     std::vector<std::unique_ptr<Shard>> shards_;
     std::uint64_t hydrated_ = 0;
+    std::uint32_t snapshot_rank_ = 0;
+    mutable bool read_by_rules_ = false;  // set at build by field(): batches log overwrites
 };
 
 class LkvStage {

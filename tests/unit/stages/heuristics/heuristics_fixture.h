@@ -39,20 +39,25 @@ inline const PipelineConfig& destinations() {
 
 inline std::unique_ptr<HeuristicsStage> build_heuristics(const std::string& text,
                                                          std::size_t shards, ClockMode clock,
-                                                         ConfigErrors& errors) {
+                                                         ConfigErrors& errors,
+                                                         std::int64_t lateness_ms = 0) {
     BuildContext ctx{destinations(), errors};
     ctx.shards = shards;
     ctx.event_time.clock = clock;
+    ctx.event_time.allowed_lateness_ms = lateness_ms;
     ctx.emitted_only.assign(destinations().destinations.size(), false);
     return HeuristicsStage::build(test::yaml(text), ctx);
 }
 
-// A heuristics stage with `rules` (YAML list items, indented by two) and a section to run it.
+// A heuristics stage with `rules` (YAML list items, indented by two) and a section to run it;
+// event_time.allowed_lateness is `lateness_ms` (0 unless a test is about late data).
 class Heuristics {
 public:
     explicit Heuristics(std::string_view rules, unsigned shards = 1,
-                        ClockMode clock = ClockMode::wall, std::size_t emit_per_shard = 256)
-        : stage_(build(rules, shards, clock)), run_({stage_.get()}, shards, 4, emit_per_shard) {}
+                        ClockMode clock = ClockMode::wall, std::size_t emit_per_shard = 256,
+                        std::int64_t lateness_ms = 0)
+        : stage_(build(rules, shards, clock, lateness_ms)),
+          run_({stage_.get()}, shards, 4, emit_per_shard) {}
 
     /// One message for key `key` as a batch of its own, processed at its event time.
     std::vector<Emitted> one(std::string_view json, std::int64_t t, std::string_view key = "k",
@@ -71,10 +76,10 @@ public:
 
 private:
     static std::unique_ptr<AnyStage> build(std::string_view rules, unsigned shards,
-                                           ClockMode clock) {
+                                           ClockMode clock, std::int64_t lateness_ms) {
         const std::string text = "kind: heuristics\nevents: events\nrules:\n" + std::string(rules);
         ConfigErrors errors("test.yaml");
-        auto built = build_heuristics(text, shards, clock, errors);
+        auto built = build_heuristics(text, shards, clock, errors, lateness_ms);
         EXPECT_TRUE(built != nullptr && errors.empty()) << errors.to_string();
         if (!built) {
             return nullptr;

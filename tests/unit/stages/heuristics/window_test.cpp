@@ -78,7 +78,8 @@ TEST(Window, ClosesOnTheClockPastEndPlusGraceAndNeverReopens) {
               std::string::npos);
     EXPECT_TRUE(h.tick(t0 + 60'000).empty());  // nothing else was open
 
-    // A late sample for the closed window is not counted in a second result for it.
+    // A late sample for the closed window is not counted in a second result for it, and is
+    // counted as late, not as a message without a usable input.
     h.run().add("plant/k/t", v(6), "k", t0 + 5000, t0 + 60'000);
     h.run().add("plant/k/t", v(7), "k", t0 + 61'000, t0 + 61'000);
     EXPECT_TRUE(h.run().run(t0 + 61'000).empty());
@@ -86,7 +87,135 @@ TEST(Window, ClosesOnTheClockPastEndPlusGraceAndNeverReopens) {
     ASSERT_EQ(next.size(), 1u);
     EXPECT_EQ(integer(next[0], "window_start_ms"), t0 + 60'000);
     EXPECT_EQ(integer(next[0], "count"), 1);
-    EXPECT_EQ(h.rule(0).skipped(), 1u);
+    EXPECT_EQ(h.rule(0).late(), 1u);
+    EXPECT_EQ(h.rule(0).skipped(), 0u);
+}
+
+// ---- windows and allowed lateness --------------------------------------------------------------
+
+constexpr std::int64_t lateness = 5000;
+
+Heuristics late_tolerant(std::string_view window) {
+    return Heuristics("  - {id: w, kind: window, input: v, aggregates: [count, sum], window: " +
+                          std::string(window) + "}\n",
+                      1, ClockMode::wall, 256, lateness);
+}
+
+TEST(WindowLateness, InOrderSamplesCloseTheWindowOnceTheWatermarkPassesItsEnd) {
+    Heuristics h = late_tolerant("{type: tumbling, size: 10s}");
+    EXPECT_TRUE(h.one(v(1), t0 + 1000).empty());
+    EXPECT_TRUE(h.one(v(2), t0 + 12'000).empty());  // watermark 7 s: [0, 10 s) stays open
+    const auto closed = h.one(v(4), t0 + 15'000);   // watermark 10 s
+    ASSERT_EQ(states(closed), Strings{"closed"});
+    EXPECT_EQ(integer(closed[0], "window_start_ms"), t0);
+    EXPECT_EQ(integer(closed[0], "count"), 1);
+}
+
+TEST(WindowLateness, AnOutOfOrderSampleWithinTheLatenessLandsInItsWindow) {
+    Heuristics h = late_tolerant("{type: tumbling, size: 10s}");
+    EXPECT_TRUE(h.one(v(1), t0 + 1000).empty());
+    EXPECT_TRUE(h.one(v(2), t0 + 12'000).empty());
+    EXPECT_TRUE(h.one(v(4), t0 + 9000).empty());  // 3 s behind the newest: within 5 s
+    const auto closed = h.one(v(8), t0 + 15'000);
+    ASSERT_EQ(states(closed), Strings{"closed"});
+    EXPECT_EQ(integer(closed[0], "count"), 2);
+    EXPECT_EQ(number(closed[0], "sum"), 5);
+    EXPECT_EQ(h.rule(0).late(), 0u);
+    EXPECT_EQ(h.rule(0).skipped(), 0u);
+}
+
+TEST(WindowLateness, HoppingWindowsTakeAnOutOfOrderSampleInEveryWindowItFallsIn) {
+    Heuristics h = late_tolerant("{type: hopping, size: 10s, hop: 5s}");
+    EXPECT_TRUE(h.one(v(1), t0 + 6000).empty());   // [0, 10) and [5, 15)
+    EXPECT_TRUE(h.one(v(2), t0 + 14'000).empty());  // watermark 9 s: nothing closes
+    EXPECT_TRUE(h.one(v(4), t0 + 9500).empty());   // [0, 10) and [5, 15), out of order
+    const auto first = h.one(v(8), t0 + 15'000);   // watermark 10 s: [0, 10) closes
+    ASSERT_EQ(states(first), Strings{"closed"});
+    EXPECT_EQ(integer(first[0], "window_start_ms"), t0);
+    EXPECT_EQ(number(first[0], "sum"), 5);
+    const auto second = h.one(v(16), t0 + 20'000);  // watermark 15 s: [5, 15) closes
+    ASSERT_EQ(states(second), Strings{"closed"});
+    EXPECT_EQ(integer(second[0], "window_start_ms"), t0 + 5000);
+    EXPECT_EQ(number(second[0], "sum"), 7);  // 1 + 2 + 4
+}
+
+TEST(WindowLateness, ASampleForAWindowATimerClosedIsCountedLateForIt) {
+    Heuristics h = late_tolerant("{type: tumbling, size: 10s}");
+    EXPECT_TRUE(h.one(v(1), t0 + 1000).empty());
+    EXPECT_TRUE(h.tick(t0 + 14'999).empty());  // end + lateness not yet passed
+    const auto closed = h.tick(t0 + 15'000);
+    ASSERT_EQ(states(closed), Strings{"closed"});
+    EXPECT_EQ(integer(closed[0], "count"), 1);
+    // Within the lateness of the key's newest sample, but its window is gone.
+    EXPECT_TRUE(h.one(v(2), t0 + 2000, "k").empty());
+    EXPECT_EQ(h.rule(0).late(), 1u);
+    EXPECT_EQ(h.rule(0).skipped(), 0u);
+    EXPECT_NE(h.stage().state().find("1 sample(s) late for a closed window"), std::string::npos)
+        << h.stage().state();
+    EXPECT_TRUE(h.tick(t0 + 60'000).empty());  // and it opened nothing
+}
+
+TEST(WindowLateness, CountWindowsCountInArrivalOrderWithFirstAndLastByEventTime) {
+    Heuristics h("  - {id: w, kind: window, input: v, aggregates: [count, first, last], "
+                 "window: {type: count, count: 3}}\n",
+                 1, ClockMode::wall, 256, lateness);
+    EXPECT_TRUE(h.one(v(1), t0 + 1000).empty());
+    EXPECT_TRUE(h.one(v(2), t0 + 3000).empty());
+    const auto closed = h.one(v(4), t0 + 2000);  // out of order, within the lateness
+    ASSERT_EQ(states(closed), Strings{"closed"});
+    EXPECT_EQ(integer(closed[0], "count"), 3);
+    EXPECT_EQ(number(closed[0], "first"), 1);
+    EXPECT_EQ(number(closed[0], "last"), 2);
+}
+
+TEST(WindowLateness, ALatenessThatKeepsTooManyWindowsOpenIsAConfigError) {
+    ConfigErrors errors("test.yaml");
+    const auto built = build_heuristics(
+        "kind: heuristics\nevents: events\nrules:\n"
+        "  - {id: w, kind: window, input: v, window: {type: tumbling, size: 10ms}}\n",
+        1, ClockMode::wall, errors, 60'000);
+    EXPECT_EQ(built, nullptr);
+    EXPECT_NE(errors.to_string().find("at most 1024 windows open"), std::string::npos)
+        << errors.to_string();
+}
+
+// ---- a full outbox -----------------------------------------------------------------------------
+
+TEST(WindowOutbox, ATimerEventThatWaitsIsCountedDelayedOnceAndAMessageEventLostOnce) {
+    // One event per batch. w1 has three keys due at the same tick, w2 one: every tick emits
+    // one, and w2's result waits three ticks for its turn.
+    Heuristics h(R"(
+  - {id: w1, kind: window, input: a, window: {type: tumbling, size: 10s}, aggregates: [count]}
+  - {id: w2, kind: window, input: b, window: {type: tumbling, size: 10s}, aggregates: [count]}
+)",
+                 1, ClockMode::wall, 1);
+    for (const char* key : {"ka", "kb", "kc"}) {
+        EXPECT_TRUE(h.one(R"({"a": 1})", t0 + 1000, key).empty());
+    }
+    EXPECT_TRUE(h.one(R"({"b": 1})", t0 + 1000, "kd").empty());
+    std::vector<std::string> order;
+    for (int tick = 0; tick < 4; ++tick) {
+        const auto out = h.tick(t0 + 10'000 + tick);
+        ASSERT_EQ(out.size(), 1u) << "tick " << tick;
+        order.push_back(out[0].text("rule"));
+    }
+    EXPECT_EQ(order, (Strings{"w1", "w1", "w1", "w2"}));
+    EXPECT_TRUE(h.tick(t0 + 20'000).empty());
+    const std::string state = h.stage().state();
+    EXPECT_NE(state.find("events lost (outbox full): 0, delayed to a later tick: 3"),
+              std::string::npos)
+        << state;
+
+    // Two events raised by one message, room for one: the second is lost, counted once.
+    Heuristics lost(R"(
+  - {id: hot1, kind: threshold, input: v, high: 80}
+  - {id: hot2, kind: threshold, input: v, high: 80}
+)",
+                    1, ClockMode::wall, 1);
+    ASSERT_EQ(lost.one(v(90), t0).size(), 1u);
+    EXPECT_NE(lost.stage().state().find("events lost (outbox full): 1, delayed to a later tick: 0"),
+              std::string::npos)
+        << lost.stage().state();
 }
 
 TEST(Window, AFullOutboxLeavesTheWindowOpenForALaterTick) {
