@@ -300,3 +300,35 @@ TEST(GoldenStateful, ReplayIsTheSameWhateverTheBatchesAndWorkers) {
         }
     }
 }
+
+// The same with shards from the workers (`shards: auto`): one, two and four workers, with
+// batches of 1, 7 and 64 messages, must all write the expected files byte for byte. The events
+// that timers raise at one instant for keys on different shards come out in one order.
+TEST(GoldenStateful, TimerEventsAreTheSameWithAnyNumberOfWorkers) {
+    const std::string name = "stateful-timers-shards";
+    const fs::path source = cases_dir / name;
+    const std::string pipeline = read_file((source / "pipeline.yaml").string());
+    const std::string runtime = "runtime: {workers: 2, shards: auto, batch_size: 16}";
+    ASSERT_NE(pipeline.find(runtime), std::string::npos);
+    for (const int workers : {1, 2, 4}) {
+        for (const int batch : {1, 7, 64}) {
+            SCOPED_TRACE("workers " + std::to_string(workers) + ", batch " +
+                         std::to_string(batch));
+            TempDir work("golden-workers-" + std::to_string(workers) + "-" +
+                         std::to_string(batch));
+            fs::copy_file(source / "input.jsonl", fs::path(work.path()) / "input.jsonl");
+            std::string text = pipeline;
+            text.replace(text.find(runtime), runtime.size(),
+                         "runtime: {workers: " + std::to_string(workers) +
+                             ", shards: auto, batch_size: " + std::to_string(batch) + "}");
+            write_text(work.file("pipeline.yaml"), text);
+            run_to_end(work, std::chrono::seconds(30));
+            for (const auto& entry : fs::directory_iterator(source / "expected")) {
+                EXPECT_EQ(read_file(work.file("out/" + entry.path().filename().string())),
+                          read_file(entry.path().string()))
+                    << entry.path().filename();
+            }
+        }
+    }
+}
+
