@@ -53,6 +53,14 @@ concept Stage = requires(S& stage, Batch& batch, StageContext& ctx) {
     noexcept;
 };
 
+/// Memory a stage's configured bounds cost: what it allocates when it is built, and the most
+/// its state can grow to with every bound full (key tables, per-key state, logs).
+struct MemoryBound {
+    std::uint64_t at_start = 0;
+    std::uint64_t at_most = 0;
+    std::string what;  ///< how it is made up, for `check`: "100000 keys × 3 fields"
+};
+
 /// Type-erased stage, so the graph builder can wire a list of them. One virtual call per batch.
 class AnyStage {
 public:
@@ -72,6 +80,9 @@ public:
     /// What the stage holds beyond its counters, for the run summary (read after the graph
     /// stopped); empty when nothing.
     virtual std::string state() const { return {}; }
+    /// The memory its bounds cost (core/runtime/memory_plan.h adds them up); zero for stages
+    /// that hold nothing per key.
+    virtual MemoryBound memory() const { return {}; }
     /// Adds what the stage holds to a `/metrics` scrape (key counts, events by rule...), beyond
     /// the counters and latency the engine exports for every stage. Called from the HTTP
     /// thread while the graph runs: read only atomics or data guarded for it. `stage` is the
@@ -124,6 +135,13 @@ public:
     std::string state() const override {
         if constexpr (requires(const S& s) { s.state(); }) {
             return stage_.state();
+        } else {
+            return {};
+        }
+    }
+    MemoryBound memory() const override {
+        if constexpr (requires(const S& s) { s.memory(); }) {
+            return stage_.memory();
         } else {
             return {};
         }

@@ -4,6 +4,7 @@
 #include "apps/edgeflow/commands.h"
 #include "apps/edgeflow/pipeline_loader.h"
 #include "core/runtime/cpu_layout.h"
+#include "core/runtime/memory_plan.h"
 #include "io/registry.h"
 
 namespace edgeflow::app {
@@ -90,6 +91,21 @@ int check_command(std::span<const std::string_view> args) {
     } else {
         std::printf("  note        on this machine `edgeflow run` would not start: %s\n",
                     layout.error().c_str());
+    }
+    {
+        const MemoryPlan plan = MemoryPlan::of(config, loaded->stages, loaded->sources.size());
+        const MemoryBudget budget = memory_budget(config.runtime);
+        std::printf("  memory      %s at start, up to %s with every bound full; %s\n",
+                    format_bytes(plan.at_start).c_str(), format_bytes(plan.at_most).c_str(),
+                    budget.bytes ? ("budget " + format_bytes(*budget.bytes) + " (" +
+                                    std::string(budget.from) + ")")
+                                       .c_str()
+                    : config.runtime.memory_limit_auto
+                        ? "no budget (no cgroup limit; runtime.memory_limit sets one)"
+                        : "no budget (memory_limit: none)");
+        for (const auto& line : plan.describe()) {
+            std::printf("              %s\n", line.c_str());
+        }
     }
     if (config.runtime.http.enabled) {
         std::printf("  http        %s:%d (/metrics, /healthz, /readyz)\n",

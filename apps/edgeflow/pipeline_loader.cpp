@@ -5,6 +5,7 @@
 
 #include "aio/dataflow_resource.h"
 #include "core/config/yaml_loader.h"
+#include "core/runtime/memory_plan.h"
 #include "io/mqtt/mqtt_config.h"
 #include "io/mqtt/mqtt_sink.h"
 #include "io/registry.h"
@@ -95,6 +96,31 @@ std::optional<LoadedPipeline> load_pipeline(const std::string& path, ConfigError
             [target](std::string_view payload) { return target->hydrate(payload); }));
     }
     if (!errors.empty()) {
+        return std::nullopt;
+    }
+    // Refused before anything starts: a pipeline whose bounds can outgrow its memory would be
+    // killed for lack of it only under load, long after it was deployed.
+    const MemoryPlan plan = MemoryPlan::of(loaded.config, loaded.stages, loaded.sources.size());
+    const MemoryBudget budget = memory_budget(loaded.config.runtime);
+    if (budget.bytes && plan.at_most > *budget.bytes) {
+        std::string largest;
+        std::uint64_t most = 0;
+        for (const auto& item : plan.items) {
+            if (item.at_most > most) {
+                most = item.at_most;
+                largest = item.what + " (up to " + format_bytes(item.at_most) + ")";
+            }
+        }
+        const std::string expected = "bounds that fit " + std::string(budget.from) + " (" +
+                                     format_bytes(*budget.bytes) +
+                                     "): lower them, or raise runtime.memory_limit";
+        const std::string found =
+            "bounds that may take up to " + format_bytes(plan.at_most) + ", most of it " + largest;
+        if (const ConfigNode* runtime_node = loaded.config.root.find("runtime")) {
+            errors.add(*runtime_node, expected, found);
+        } else {
+            errors.add_global("runtime", expected, found);
+        }
         return std::nullopt;
     }
     return loaded;

@@ -45,6 +45,61 @@ void parse_listen(const ConfigNode& node, HttpConfig& http, ConfigErrors& errors
 
 // ---- Readers and writers the rows share -----------------------------------------------------
 
+// `auto` (the cgroup's limit), `none`, or bytes: a whole number with an optional K, M, G or T
+// suffix (powers of 1000) or Ki, Mi, Gi, Ti (powers of 1024), as Kubernetes writes them.
+void read_memory_limit(MapReader& reader, std::string_view key, RuntimeConfig& r,
+                       ConfigErrors& errors) {
+    const ConfigNode* node = reader.get(key);
+    if (node == nullptr) {
+        return;
+    }
+    const std::string expected =
+        "auto, none, or a size in bytes such as 2Gi or 512Mi (at least 1Mi)";
+    if (!node->is_scalar()) {
+        errors.add(*node, expected);
+        return;
+    }
+    const std::string& text = node->scalar;
+    if (text == "auto" || text == "none") {
+        r.memory_limit = 0;
+        r.memory_limit_auto = text == "auto";
+        return;
+    }
+    std::size_t digits = 0;
+    std::uint64_t value = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9' && digits < 16) {
+        value = value * 10 + static_cast<std::uint64_t>(text[digits] - '0');
+        ++digits;
+    }
+    static constexpr std::pair<std::string_view, std::uint64_t> suffixes[] = {
+        {"", 1},
+        {"K", 1000ULL},
+        {"M", 1000ULL * 1000},
+        {"G", 1000ULL * 1000 * 1000},
+        {"T", 1000ULL * 1000 * 1000 * 1000},
+        {"Ki", 1ULL << 10},
+        {"Mi", 1ULL << 20},
+        {"Gi", 1ULL << 30},
+        {"Ti", 1ULL << 40}};
+    const std::string_view suffix = std::string_view(text).substr(digits);
+    for (const auto& [name, scale] : suffixes) {
+        if (digits > 0 && suffix == name && value <= (std::uint64_t{1} << 50) / scale * 1024 &&
+            value * scale >= (1ULL << 20)) {
+            r.memory_limit = value * scale;
+            r.memory_limit_auto = false;
+            return;
+        }
+    }
+    errors.add(*node, expected, "\"" + text + "\"");
+}
+
+std::string write_memory_limit(const RuntimeConfig& r) {
+    if (r.memory_limit > 0) {
+        return std::to_string(r.memory_limit);
+    }
+    return r.memory_limit_auto ? std::string() : std::string("none");
+}
+
 template <auto Field, std::uint64_t Min, std::uint64_t Max>
 void read_uint(MapReader& reader, std::string_view key, RuntimeConfig& r, ConfigErrors&) {
     reader.optional_uint(key, r.*Field, Min, Max);
@@ -202,6 +257,7 @@ constexpr RuntimeKey keys[] = {
     {"", "shards", read_uint_or_auto<&R::shards, 1, 1024>, write_uint_or_auto<&R::shards>, "3"},
     {"", "max_emitted_per_batch", read_uint<&R::max_emitted_per_batch, 1, 65536>,
      write_uint<&R::max_emitted_per_batch>, "100"},
+    {"", "memory_limit", read_memory_limit, write_memory_limit, "512Mi"},
     {"", "inline_batch", read_uint<&R::inline_batch, 0, 4096>, write_uint<&R::inline_batch>, "0"},
     {"ingest_queue", "capacity", read_ingest_capacity, write_ingest_capacity, "100"},
     {"ingest_queue", "when_full", read_when_full, write_when_full, "drop_oldest"},

@@ -64,6 +64,10 @@ struct RuntimeConfig {
     std::uint64_t max_payload_bytes = 1 << 20;
     std::uint64_t shards = 0;  ///< state shards of the stateful stages; 0 = one per worker
     std::uint64_t max_emitted_per_batch = 256;  ///< events and snapshots per shard and batch
+    /// The most the configured bounds may cost (core/runtime/memory_plan.h), bytes; 0 with
+    /// memory_limit_auto: the cgroup's limit when there is one; 0 without: no budget (`none`).
+    std::uint64_t memory_limit = 0;
+    bool memory_limit_auto = true;
     /// Batches of at most this many messages run on the dispatch thread while no other batch
     /// is in the graph (0: every batch goes to the workers).
     std::uint64_t inline_batch = 8;

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "core/log.h"
+#include "core/runtime/memory_plan.h"
 
 namespace edgeflow {
 namespace {
@@ -18,13 +19,8 @@ constexpr std::int64_t idle_wait_us = 20'000;  // how long idle threads sleep be
 // fire: the resolution of `stale` and of windows closing on processing time.
 constexpr auto tick_interval = std::chrono::milliseconds(100);
 
-std::size_t egress_batches(const PipelineConfig& config) {
-    const auto batch = config.runtime.batch_size;
-    return std::max<std::size_t>(1, (config.runtime.egress_queue.capacity + batch - 1) / batch);
-}
-
 std::size_t total_batches(const PipelineConfig& config) {
-    return config.effective_in_flight_batches() + egress_batches(config);
+    return engine_batches(config);  // the figure `check` sizes memory by (memory_plan.h)
 }
 
 inline void cpu_relax() noexcept {
@@ -100,8 +96,7 @@ Status Engine::start() {
 
     const std::size_t batches = total_batches(config_);
     // Every message is in exactly one place: the ingest queue, a batch, or a source's hands.
-    const std::size_t pool_size =
-        config_.runtime.ingest_queue.capacity + batches * batch_size_ + sources_.size() + 1;
+    const std::size_t pool_size = engine_messages(config_, sources_.size());
     messages_ = std::make_unique<MessagePool>(pool_size, config_.destinations.size());
     batch_storage_.reserve(batches);
     for (std::size_t i = 0; i < batches; ++i) {
@@ -574,7 +569,7 @@ void Engine::metrics(MetricsWriter& w) const {
     queue("ingest", ingest_counters_.depth,
           static_cast<double>(config_.runtime.ingest_queue.capacity));
     queue("egress", egress_depth_,
-          static_cast<double>(egress_batches(config_) * config_.runtime.batch_size));
+          static_cast<double>(engine_egress_batches(config_) * config_.runtime.batch_size));
     w.counter("edgeflow_queue_dropped_total", "Messages a full queue discarded (drop_oldest)",
               {{"queue", "ingest"}}, static_cast<double>(load(ingest_counters_.dropped)));
     w.counter("edgeflow_queue_full_waits_total", "Times a source waited for room in a full queue",

@@ -69,6 +69,11 @@ public:
                ", after " + std::to_string(config_.min_samples) + " samples";
     }
 
+public:
+    std::size_t state_bytes_per_key() const noexcept override {
+        return sizeof(State) + (config_.rolling ? config_.samples * sizeof(double) : 0);
+    }
+
 private:
     struct State {
         std::uint64_t n = 0;

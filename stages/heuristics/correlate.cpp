@@ -148,6 +148,11 @@ public:
                names + " within " + std::to_string(config_.within_ms) + " ms";
     }
 
+public:
+    std::size_t state_bytes_per_key() const noexcept override {
+        return sizeof(State) + (max_sources + 1) * assumed_text_bytes;
+    }
+
 private:
     struct State {
         std::array<bool, max_sources> held{};

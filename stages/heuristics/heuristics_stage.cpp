@@ -452,6 +452,25 @@ void HeuristicsStage::metrics(MetricsWriter& writer, std::string_view stage) con
                    static_cast<double>(events_delayed_->load(std::memory_order_relaxed)));
 }
 
+MemoryBound HeuristicsStage::memory() const {
+    MemoryBound bound;
+    std::uint64_t keys = 0;
+    for (const auto& group : groups_) {
+        const std::size_t per_shard = group->shards.front()->keys.capacity();
+        const std::uint64_t tables = shards_ * KeyTable::reserved_bytes(per_shard);
+        std::uint64_t per_key = KeyTable::assumed_key_bytes;
+        for (const Rule* rule : group->rules) {
+            per_key += rule->state_bytes_per_key();
+        }
+        bound.at_start += tables;
+        bound.at_most += tables + shards_ * per_shard * per_key;
+        keys += shards_ * per_shard;
+    }
+    bound.what = std::to_string(groups_.size()) + " key table(s), " + std::to_string(keys) +
+                 " keys in all (max_keys), with each rule's state per key";
+    return bound;
+}
+
 std::string HeuristicsStage::state() const {
     std::size_t keys = 0;
     std::uint64_t evictions = 0;

@@ -55,6 +55,8 @@ public:
     void end_batch(Batch& batch, StageCounters& counters) noexcept;
     std::string describe() const;
     std::string state() const;
+    /// Key tables at start; with every key's rule state, at most.
+    MemoryBound memory() const;
     /// Events by rule, and events the outbox had no room for (lost, or delayed to a later tick).
     void metrics(MetricsWriter& writer, std::string_view stage) const;
 

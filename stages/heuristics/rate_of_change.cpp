@@ -96,6 +96,13 @@ private:
         double value;
         std::int64_t time_ms;
     };
+
+public:
+    std::size_t state_bytes_per_key() const noexcept override {
+        return sizeof(State) + history_ * sizeof(Point);
+    }
+
+private:
     struct State {
         std::vector<Point> points;  // a ring of history_ samples
         std::size_t head = 0;       // next write

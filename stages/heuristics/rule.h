@@ -131,6 +131,9 @@ public:
     virtual bool has_own_key() const noexcept { return false; }
     /// "threshold 'hot': temperatureF > 80 raises, < 75 clears, 3 samples"
     virtual std::string describe() const = 0;
+    /// What the rule keeps per key at most (its state, histories, open windows, key text),
+    /// for the memory `check` shows (core/runtime/memory_plan.h).
+    virtual std::size_t state_bytes_per_key() const noexcept = 0;
 
     /// Messages the rule could not use (input missing or not a number), for the summary.
     std::uint64_t skipped() const noexcept { return skipped_.load(std::memory_order_relaxed); }
@@ -151,10 +154,15 @@ private:
 };
 
 /// A rule with per-key state of type `State`, forgotten when a slot gets a new key.
+/// Text a rule keeps per key (its key or last topic) counted at this size in memory figures:
+/// strings hold 15 bytes in place, longer ones allocate.
+inline constexpr std::size_t assumed_text_bytes = 48;
+
 template <typename State>
 class StatefulRule : public Rule {
 public:
     StatefulRule(RuleCommon common, std::size_t shards) : Rule(std::move(common)), state_(shards) {}
+    std::size_t state_bytes_per_key() const noexcept override { return sizeof(State); }
     void reset(unsigned shard, std::uint32_t slot) noexcept override {
         state_.at(shard, slot) = State{};
     }

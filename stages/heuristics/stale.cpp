@@ -81,6 +81,11 @@ public:
                " ms without a message";
     }
 
+public:
+    std::size_t state_bytes_per_key() const noexcept override {
+        return sizeof(State) + 2 * assumed_text_bytes;
+    }
+
 private:
     struct State {
         std::int64_t last_heard_ms = 0;

@@ -237,6 +237,12 @@ private:
     }
 
 public:
+    std::size_t state_bytes_per_key() const noexcept override {
+        // A timer per open window, beside the windows themselves.
+        return sizeof(State) + capacity_ * (sizeof(Window) + sizeof(Timer)) +
+               2 * assumed_text_bytes;
+    }
+
     // Windows a key may hold open at once: those from the watermark's to the newest sample's.
     static std::size_t open_windows(const Config& c) noexcept {
         if (c.type == WindowType::count) {
@@ -247,7 +253,6 @@ public:
     }
 
 private:
-
     // The open window starting at `start`, opened if need be (callers check it is not closed);
     // null when the key has no room for another.
     Window* find_or_open(unsigned shard, std::uint32_t slot, State& st, std::int64_t start) {

@@ -18,6 +18,11 @@ KeyTable::KeyTable(std::size_t max_keys) : slots_(max_keys) {
     }
 }
 
+std::uint64_t KeyTable::reserved_bytes(std::size_t max_keys) noexcept {
+    return max_keys * (sizeof(Slot) + sizeof(std::uint32_t)) +
+           std::bit_ceil(2 * max_keys) * sizeof(std::uint32_t);
+}
+
 std::uint32_t KeyTable::find(std::string_view key, std::uint64_t hash) const noexcept {
     for (std::size_t b = bucket_of(hash);; b = (b + 1) & mask_) {
         const std::uint32_t slot = index_[b];

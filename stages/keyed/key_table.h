@@ -23,6 +23,11 @@ public:
 
     explicit KeyTable(std::size_t max_keys);
 
+    /// Bytes a table of `max_keys` allocates when it is built (slots, index, free list).
+    static std::uint64_t reserved_bytes(std::size_t max_keys) noexcept;
+    /// A key's text beyond what its slot holds in place, as memory figures count it.
+    static constexpr std::uint64_t assumed_key_bytes = 48;
+
     /// The slot of `key`, or none.
     std::uint32_t find(std::string_view key, std::uint64_t hash) const noexcept;
 

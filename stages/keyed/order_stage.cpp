@@ -97,4 +97,12 @@ std::string OrderStage::state() const {
            ", evicted keys: " + std::to_string(evictions);
 }
 
+MemoryBound OrderStage::memory() const {
+    const std::size_t per_shard = shards_.front()->keys.capacity();
+    const std::uint64_t tables = shards_.size() * KeyTable::reserved_bytes(per_shard);
+    const std::uint64_t keys = shards_.size() * per_shard;
+    return {tables, tables + keys * (KeyTable::assumed_key_bytes + sizeof(std::int64_t)),
+            std::to_string(keys) + " keys' newest event times (event_time.max_keys)"};
+}
+
 }  // namespace edgeflow

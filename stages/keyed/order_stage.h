@@ -28,6 +28,7 @@ public:
     void process(Batch& batch, StageContext& ctx) noexcept;
     std::string describe() const;
     std::string state() const;
+    MemoryBound memory() const;
 
     /// Late messages so far; read after the graph stopped.
     std::uint64_t late() const noexcept;

@@ -783,6 +783,20 @@ std::string LkvStore::state() const {
     return text;
 }
 
+MemoryBound LkvStore::memory(std::size_t batch_size) const {
+    const Shard& first = *shards_.front();
+    const std::size_t per_shard = first.keys.capacity();
+    const std::uint64_t tables = shards_.size() * KeyTable::reserved_bytes(per_shard);
+    const std::uint64_t keys = shards_.size() * per_shard;
+    const std::uint64_t row = first.stride * sizeof(Stored) + 1;  // values, dirty flag
+    const std::uint64_t undo =
+        read_by_rules_ ? shards_.size() * batch_size * first.stride * sizeof(Shard::Undo) : 0;
+    return {tables, tables + keys * (KeyTable::assumed_key_bytes + row) + undo,
+            std::to_string(keys) + " keys × " + std::to_string(first.stride) +
+                " field(s) (max_keys" + (config_.fields.empty() ? ", max_fields" : "") +
+                "), text values beyond 15 bytes and objects not counted"};
+}
+
 std::unique_ptr<AnyStage> build_lkv_stage(const ConfigNode& block, BuildContext& ctx) {
     auto config = LkvConfig::parse(block, ctx.errors);
     if (config.persist) {
@@ -800,7 +814,9 @@ std::unique_ptr<AnyStage> build_lkv_stage(const ConfigNode& block, BuildContext&
     store->set_snapshot_rank(ctx.reserve_emit_ranks(1));
     ctx.section_lkv = store.get();
     ctx.lkv_stores.push_back(store);
-    return make_stage(LkvStage(std::move(store)));
+    LkvStage stage(std::move(store));
+    stage.set_batch_size(ctx.config.runtime.batch_size);
+    return make_stage(std::move(stage));
 }
 
 }  // namespace edgeflow

@@ -101,6 +101,9 @@ public:
     /// Message::emit_rank of its snapshots (set at build, from the pipeline's order).
     void set_snapshot_rank(std::uint32_t rank) noexcept { snapshot_rank_ = rank; }
     std::size_t keys() const noexcept;
+    /// Key tables at start; with every key's row, and the overwrites one batch of
+    /// `batch_size` may log, at most.
+    MemoryBound memory(std::size_t batch_size) const;
     std::string describe() const;
     /// Keys, evictions, snapshots: for the run summary, read after the graph stopped.
     std::string state() const;
@@ -129,6 +132,8 @@ public:
     void process(Batch& batch, StageContext& ctx) noexcept { store_->process(batch, ctx); }
     std::string describe() const { return store_->describe(); }
     std::string state() const { return store_->state(); }
+    MemoryBound memory() const { return store_->memory(batch_size_); }
+    void set_batch_size(std::size_t batch_size) noexcept { batch_size_ = batch_size; }
     void metrics(MetricsWriter& writer, std::string_view stage) const {
         store_->metrics(writer, stage);
     }
@@ -136,6 +141,7 @@ public:
 
 private:
     std::shared_ptr<LkvStore> store_;
+    std::size_t batch_size_ = 64;
 };
 
 static_assert(Stage<LkvStage>);

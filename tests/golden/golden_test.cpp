@@ -312,10 +312,8 @@ TEST(GoldenStateful, TimerEventsAreTheSameWithAnyNumberOfWorkers) {
     ASSERT_NE(pipeline.find(runtime), std::string::npos);
     for (const int workers : {1, 2, 4}) {
         for (const int batch : {1, 7, 64}) {
-            SCOPED_TRACE("workers " + std::to_string(workers) + ", batch " +
-                         std::to_string(batch));
-            TempDir work("golden-workers-" + std::to_string(workers) + "-" +
-                         std::to_string(batch));
+            SCOPED_TRACE("workers " + std::to_string(workers) + ", batch " + std::to_string(batch));
+            TempDir work("golden-workers-" + std::to_string(workers) + "-" + std::to_string(batch));
             fs::copy_file(source / "input.jsonl", fs::path(work.path()) / "input.jsonl");
             std::string text = pipeline;
             text.replace(text.find(runtime), runtime.size(),
@@ -331,4 +329,3 @@ TEST(GoldenStateful, TimerEventsAreTheSameWithAnyNumberOfWorkers) {
         }
     }
 }
-

@@ -3,7 +3,9 @@
 //     is up and counters that move as messages flow;
 //   - a CPU outside the process's allowed set fails start-up with a message naming it;
 //   - `edgeflow tune` on a small input prints a ranked table and a runtime block that
-//     `edgeflow check` accepts.
+//     `edgeflow check` accepts;
+//   - `check` shows what the bounds cost in memory, and `check` and `run` refuse bounds that
+//     do not fit runtime.memory_limit.
 // Each test uses its own loopback ports; every wait has a deadline.
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -231,6 +233,53 @@ TEST(RuntimeCommand, TuneWritesARuntimeBlockThatCheckAccepts) {
     Process check({EDGEFLOW_BINARY, "check", "-c", tuned_path}, dir.file("check"));
     EXPECT_EQ(check.wait(30s), 0) << check.out() << check.err() << tuned;
     EXPECT_NE(check.out().find("runtime     1 worker(s)"), std::string::npos) << check.out();
+}
+
+// A generous max_emitted_per_batch with 16 shards and batches of one fits no budget of 64 MiB:
+// `check` and `run` both refuse it, naming the key and what takes the memory; without a budget
+// `check` accepts it and shows the figures.
+TEST(RuntimeCommand, BoundsBeyondTheMemoryLimitAreRefused) {
+    TempDir dir("memory-limit");
+    std::ofstream(dir.file("in.jsonl")) << R"({"topic":"t","payload":{"v":1}})"
+                                        << "\n";
+    const auto pipeline = [&](const std::string& limit) {
+        const std::string path = dir.file("pipeline-" + limit + ".yaml");
+        std::ofstream(path) << "runtime: {memory_limit: " << limit
+                            << ", max_emitted_per_batch: 65536, shards: 16, batch_size: 1, "
+                               "http: {listen: off}}\n"
+                               "sources: [{kind: file, path: "
+                            << dir.file("in.jsonl")
+                            << "}]\n"
+                               "stages:\n"
+                               "  - kind: heuristics\n"
+                               "    events: events\n"
+                               "    rules: [{id: hot, kind: threshold, input: v, high: 8}]\n"
+                               "destinations:\n"
+                               "  - {kind: file, path: "
+                            << dir.file("out.jsonl")
+                            << "}\n"
+                               "  - {name: events, kind: file, path: "
+                            << dir.file("events.jsonl") << "}\n";
+        return path;
+    };
+    const std::string tight = pipeline("64Mi");
+    Process check({EDGEFLOW_BINARY, "check", "-c", tight}, dir.file("check"));
+    EXPECT_EQ(check.wait(30s), 1) << check.out() << check.err();
+    const std::string refused = check.out() + check.err();
+    EXPECT_NE(refused.find("runtime.memory_limit (64.0 MiB)"), std::string::npos) << refused;
+    EXPECT_NE(refused.find("emitted-event room"), std::string::npos) << refused;
+    EXPECT_NE(refused.find(":1:"), std::string::npos) << "file:line of the runtime block\n"
+                                                      << refused;
+
+    Process run({EDGEFLOW_BINARY, "run", "-c", tight}, dir.file("run"));
+    EXPECT_EQ(run.wait(30s), 1) << run.out() << run.err();
+    EXPECT_NE((run.out() + run.err()).find("runtime.memory_limit"), std::string::npos);
+
+    Process open({EDGEFLOW_BINARY, "check", "-c", pipeline("none")}, dir.file("open"));
+    EXPECT_EQ(open.wait(30s), 0) << open.out() << open.err();
+    EXPECT_NE(open.out().find("  memory      "), std::string::npos) << open.out();
+    EXPECT_NE(open.out().find("no budget"), std::string::npos) << open.out();
+    EXPECT_NE(open.out().find("emitted-event room: "), std::string::npos) << open.out();
 }
 
 }  // namespace

@@ -239,13 +239,15 @@ TEST(PipelineConfigErrors, UnknownKeyWithABlockValuePointsAtTheKey) {
 }
 
 TEST(PipelineConfigErrors, UnknownRuntimeKey) {
-    EXPECT_THAT(errors_with("runtime:\n  workers: 2\n  wrokers: 3\n"),
-                ElementsAre("pipeline.yaml:8:3: runtime.wrokers: expected one of the keys of "
-                            "the runtime block: batch_size cpus egress_queue http idle "
-                            "ingest_queue inline_batch io_cpus log_level max_emitted_per_batch "
-                            "max_in_flight_batches max_payload_bytes pin shards siblings spin_us "
-                            "workers, found unknown key "
-                            "\"wrokers\""));
+    EXPECT_THAT(
+        errors_with("runtime:\n  workers: 2\n  wrokers: 3\n"),
+        ElementsAre(
+            "pipeline.yaml:8:3: runtime.wrokers: expected one of the keys of "
+            "the runtime block: batch_size cpus egress_queue http idle "
+            "ingest_queue inline_batch io_cpus log_level max_emitted_per_batch "
+            "max_in_flight_batches max_payload_bytes memory_limit pin shards siblings spin_us "
+            "workers, found unknown key "
+            "\"wrokers\""));
 }
 
 TEST(PipelineConfigErrors, UnknownQueueKeys) {

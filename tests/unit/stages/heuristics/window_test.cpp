@@ -126,10 +126,10 @@ TEST(WindowLateness, AnOutOfOrderSampleWithinTheLatenessLandsInItsWindow) {
 
 TEST(WindowLateness, HoppingWindowsTakeAnOutOfOrderSampleInEveryWindowItFallsIn) {
     Heuristics h = late_tolerant("{type: hopping, size: 10s, hop: 5s}");
-    EXPECT_TRUE(h.one(v(1), t0 + 6000).empty());   // [0, 10) and [5, 15)
+    EXPECT_TRUE(h.one(v(1), t0 + 6000).empty());    // [0, 10) and [5, 15)
     EXPECT_TRUE(h.one(v(2), t0 + 14'000).empty());  // watermark 9 s: nothing closes
-    EXPECT_TRUE(h.one(v(4), t0 + 9500).empty());   // [0, 10) and [5, 15), out of order
-    const auto first = h.one(v(8), t0 + 15'000);   // watermark 10 s: [0, 10) closes
+    EXPECT_TRUE(h.one(v(4), t0 + 9500).empty());    // [0, 10) and [5, 15), out of order
+    const auto first = h.one(v(8), t0 + 15'000);    // watermark 10 s: [0, 10) closes
     ASSERT_EQ(states(first), Strings{"closed"});
     EXPECT_EQ(integer(first[0], "window_start_ms"), t0);
     EXPECT_EQ(number(first[0], "sum"), 5);
@@ -156,9 +156,10 @@ TEST(WindowLateness, ASampleForAWindowATimerClosedIsCountedLateForIt) {
 }
 
 TEST(WindowLateness, CountWindowsCountInArrivalOrderWithFirstAndLastByEventTime) {
-    Heuristics h("  - {id: w, kind: window, input: v, aggregates: [count, first, last], "
-                 "window: {type: count, count: 3}}\n",
-                 1, ClockMode::wall, 256, lateness);
+    Heuristics h(
+        "  - {id: w, kind: window, input: v, aggregates: [count, first, last], "
+        "window: {type: count, count: 3}}\n",
+        1, ClockMode::wall, 256, lateness);
     EXPECT_TRUE(h.one(v(1), t0 + 1000).empty());
     EXPECT_TRUE(h.one(v(2), t0 + 3000).empty());
     const auto closed = h.one(v(4), t0 + 2000);  // out of order, within the lateness
