@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "apps/edgeflow/commands.h"
 #include "apps/edgeflow/pipeline_loader.h"
@@ -52,6 +54,18 @@ int check_command(std::span<const std::string_view> args) {
         std::printf("  %s\n", line.c_str());
     }
     for (const auto& line : describe_delivery(config)) {
+        std::printf("  %s\n", line.c_str());
+    }
+    std::vector<std::string> stateful;
+    for (const auto& stage : loaded->stages) {
+        const std::string kind(stage->kind());
+        // partition and order come with the stateful stages; name those the user wrote.
+        if (stage->shape() != StageShape::stateless && kind != "partition" && kind != "order" &&
+            std::find(stateful.begin(), stateful.end(), kind) == stateful.end()) {
+            stateful.push_back(kind);
+        }
+    }
+    for (const auto& line : describe_shared_subscriptions(config, stateful)) {
         std::printf("  %s\n", line.c_str());
     }
     std::string stages;
