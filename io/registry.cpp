@@ -195,8 +195,7 @@ std::vector<std::string> describe_shared_subscriptions(
             if (filter->line > 0) {
                 where += ":" + std::to_string(filter->line) + ":" + std::to_string(filter->column);
             }
-            lines.push_back("warning     " + where + ": " + filter->path + ": \"" +
-                            filter->scalar +
+            lines.push_back("warning     " + where + ": " + filter->path + ": \"" + filter->scalar +
                             "\" is a shared subscription, and this pipeline keeps state per "
                             "key (" +
                             stages +

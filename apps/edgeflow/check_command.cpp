@@ -24,6 +24,10 @@ Endpoint and Dataset documents it names in the same multi-document file or in --
 Every field edgeflow does not support is an error saying why; `note` lines say where the flow
 runs differently from AIO. See docs/dataflow-resources.md.
 
+Values may name environment variables as ${env:NAME}; an unset one is a problem. A `warning`
+line names each $share/ topic filter of a pipeline that keeps per-key state (the broker would
+split a key's messages across instances).
+
 Prints what the pipeline would run and exits 0, or prints one line per problem —
 FILE:LINE:COLUMN: KEY: expected WHAT, found WHAT — and exits 1.
 

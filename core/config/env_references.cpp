@@ -12,8 +12,8 @@ bool is_variable_name(std::string_view name) noexcept {
         return false;
     }
     for (const char c : name) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                        (c >= '0' && c <= '9') || c == '_';
+        const bool ok =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
         if (!ok) {
             return false;
         }
@@ -28,8 +28,7 @@ std::optional<std::string> resolve_scalar(const ConfigNode& node, ConfigErrors& 
     const std::string& text = node.scalar;
     std::string out;
     std::size_t done = 0;
-    for (std::size_t at = text.find(opener); at != std::string::npos;
-         at = text.find(opener, at)) {
+    for (std::size_t at = text.find(opener); at != std::string::npos; at = text.find(opener, at)) {
         if (at > 0 && text[at - 1] == '$') {
             out.append(text, done, at - 1 - done);  // `$${env:` is a literal `${env:`
             out += opener;
