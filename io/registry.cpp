@@ -165,6 +165,49 @@ std::vector<std::string> describe_delivery(const PipelineConfig& config) {
     return lines;
 }
 
+std::vector<std::string> describe_shared_subscriptions(
+    const PipelineConfig& config, const std::vector<std::string>& stateful_stages) {
+    std::vector<std::string> lines;
+    if (stateful_stages.empty()) {
+        return lines;
+    }
+    std::string stages;
+    for (const auto& name : stateful_stages) {
+        stages += (stages.empty() ? "" : ", ") + name;
+    }
+    for (const auto& s : config.sources) {
+        const ConfigNode* topics = s.node.find("topics");
+        if (s.kind != "mqtt" || topics == nullptr) {
+            continue;
+        }
+        std::vector<const ConfigNode*> filters;
+        if (topics->is_scalar()) {
+            filters.push_back(topics);
+        }
+        for (const auto& item : topics->items) {
+            filters.push_back(&item);
+        }
+        for (const ConfigNode* filter : filters) {
+            if (!filter->scalar.starts_with("$share/")) {
+                continue;
+            }
+            std::string where = config.file;
+            if (filter->line > 0) {
+                where += ":" + std::to_string(filter->line) + ":" + std::to_string(filter->column);
+            }
+            lines.push_back("warning     " + where + ": " + filter->path + ": \"" + filter->scalar +
+                            "\" is a shared subscription, and this pipeline keeps state per "
+                            "key (" +
+                            stages +
+                            "): the broker spreads the group's messages over its members, so a "
+                            "key's messages are split across instances and each sees only part "
+                            "of them; give each instance its own keys instead (a topic filter "
+                            "per node, ${env:NODE_NAME})");
+        }
+    }
+    return lines;
+}
+
 }  // namespace edgeflow
 
 namespace edgeflow {

@@ -36,5 +36,12 @@ std::vector<std::string> describe_endpoints(const PipelineConfig& config);
 /// note where the two do not fit (a window smaller than a batch, acknowledgements waiting for
 /// lkv snapshots).
 std::vector<std::string> describe_delivery(const PipelineConfig& config);
+/// For `check`: a warning for each MQTT source topic filter that is a shared subscription
+/// (`$share/GROUP/...`) when the pipeline keeps state per key. `stateful_stages` names the
+/// stages that do (`lkv`, `heuristics`, a transform with `? $last`); empty, there is none. The
+/// broker spreads a group's messages over its members, so one key's messages are split across
+/// instances and each holds only part of that key's state.
+std::vector<std::string> describe_shared_subscriptions(
+    const PipelineConfig& config, const std::vector<std::string>& stateful_stages);
 
 }  // namespace edgeflow

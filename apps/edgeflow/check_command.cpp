@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "apps/edgeflow/commands.h"
 #include "apps/edgeflow/pipeline_loader.h"
@@ -22,6 +24,10 @@ connectivity.iotoperations.azure.com/v1, kind Dataflow), with the DataflowEndpoi
 Endpoint and Dataset documents it names in the same multi-document file or in --endpoints FILE.
 Every field edgeflow does not support is an error saying why; `note` lines say where the flow
 runs differently from AIO. See docs/dataflow-resources.md.
+
+Values may name environment variables as ${env:NAME}; an unset one is a problem. A `warning`
+line names each $share/ topic filter of a pipeline that keeps per-key state (the broker would
+split a key's messages across instances).
 
 Prints what the pipeline would run and exits 0, or prints one line per problem —
 FILE:LINE:COLUMN: KEY: expected WHAT, found WHAT — and exits 1.
@@ -53,6 +59,18 @@ int check_command(std::span<const std::string_view> args) {
         std::printf("  %s\n", line.c_str());
     }
     for (const auto& line : describe_delivery(config)) {
+        std::printf("  %s\n", line.c_str());
+    }
+    std::vector<std::string> stateful;
+    for (const auto& stage : loaded->stages) {
+        const std::string kind(stage->kind());
+        // partition and order come with the stateful stages; name those the user wrote.
+        if (stage->shape() != StageShape::stateless && kind != "partition" && kind != "order" &&
+            std::find(stateful.begin(), stateful.end(), kind) == stateful.end()) {
+            stateful.push_back(kind);
+        }
+    }
+    for (const auto& line : describe_shared_subscriptions(config, stateful)) {
         std::printf("  %s\n", line.c_str());
     }
     std::string stages;

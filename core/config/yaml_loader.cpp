@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/config/env_references.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -93,6 +95,7 @@ std::optional<ConfigNode> load_yaml_text(const std::string& text, ConfigErrors& 
             errors.add(node, "a map of top-level blocks (sources, destinations, runtime)");
             return std::nullopt;
         }
+        resolve_env_references(node, errors);
         return node;
     } catch (const YAML::Exception& e) {
         ConfigNode at;
@@ -134,6 +137,7 @@ std::optional<std::vector<ConfigNode>> load_yaml_documents_text(const std::strin
                 all_maps = false;
                 continue;
             }
+            resolve_env_references(node, errors);
             documents.push_back(std::move(node));
         }
         if (documents.empty() && all_maps) {

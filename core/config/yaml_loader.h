@@ -7,6 +7,9 @@
 // A file may hold several documents separated by `---` (Kubernetes-style resources); the
 // *_documents functions return all of them, positions counted from the start of the file, and
 // skip empty ones (a trailing `---`, a document of only comments).
+//
+// `${env:NAME}` in values is replaced by the environment variable NAME in every document
+// returned (core/config/env_references.h); an unset one is an error at its value.
 #pragma once
 
 #include <optional>

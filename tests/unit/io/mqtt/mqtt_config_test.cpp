@@ -587,5 +587,37 @@ runtime: {batch_size: 16, ingest_queue: {capacity: 100}, egress_queue: {capacity
     EXPECT_THAT(lines[3], testing::HasSubstr("early: QoS 1, acknowledged on receipt"));
 }
 
+// `check` warns when a pipeline that keeps state per key subscribes through `$share/`: the
+// broker would split each key's messages across the group's members.
+TEST(DescribeSharedSubscriptions, WarnsForSharedFiltersOfAStatefulPipeline) {
+    ConfigErrors errors("pipeline.yaml");
+    auto root = load_yaml_text(R"(sources:
+  - name: plant
+    kind: mqtt
+    broker: tcp://localhost:1883
+    topics: [factory/a, "$share/edge/factory/#"]
+  - {name: one, kind: mqtt, broker: tcp://localhost:1883, topics: $share/g/x}
+  - {name: file, kind: file, path: in.jsonl}
+destinations:
+  - {name: out, kind: null}
+)",
+                               errors);
+    ASSERT_TRUE(root.has_value()) << errors.to_string();
+    const PipelineConfig pipeline = parse_pipeline(*root, errors);
+    ASSERT_TRUE(errors.empty()) << errors.to_string();
+
+    EXPECT_THAT(describe_shared_subscriptions(pipeline, {}), testing::IsEmpty());
+
+    const auto lines = describe_shared_subscriptions(pipeline, {"lkv", "heuristics"});
+    ASSERT_EQ(lines.size(), 2U) << testing::PrintToString(lines);
+    EXPECT_THAT(lines[0], testing::StartsWith("warning     pipeline.yaml:5:25: "
+                                              "sources[0].topics[1]: \"$share/edge/factory/#\" "
+                                              "is a shared subscription"));
+    EXPECT_THAT(lines[0], testing::HasSubstr("keeps state per key (lkv, heuristics)"));
+    EXPECT_THAT(lines[0], testing::HasSubstr("a key's messages are split across instances"));
+    EXPECT_THAT(lines[1],
+                testing::StartsWith("warning     pipeline.yaml:6:67: sources[1].topics: "));
+}
+
 }  // namespace
 }  // namespace edgeflow
