@@ -375,5 +375,74 @@ TEST(ConfigErrors, KeepsEachProblemOnceAndTheMainFileFirst) {
               "endpoints.yaml:1:1: expected x, found y\n");
 }
 
+// ---- bounds on what a file may expand to ----------------------------------------------------
+
+std::string load_error(const std::string& text) {
+    ConfigErrors errors("p.yaml");
+    EXPECT_FALSE(load_yaml_text(text, errors).has_value());
+    EXPECT_EQ(errors.size(), 1u) << errors.to_string();
+    return errors.to_string();
+}
+
+TEST(YamlBounds, AnAliasThatContainsItselfIsAnErrorNotAStackOverflow) {
+    const std::string error = load_error("a: &a [*a]\nsources: []\n");
+    EXPECT_NE(error.find("p.yaml:1:"), std::string::npos) << error;
+    EXPECT_NE(error.find("values nested at most 64 deep"), std::string::npos) << error;
+}
+
+TEST(YamlBounds, AliasesThatExpandIntoAHugeTreeAreRefused) {
+    // Nine levels of nine aliases: 9^9 values from about 500 bytes, under a key nobody reads.
+    std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 9; ++i) {
+        std::string prev = "*a" + std::to_string(i - 1);
+        text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + prev;
+        for (int k = 1; k < 9; ++k) {
+            text += ", " + prev;
+        }
+        text += "]\n";
+    }
+    const std::string error = load_error(text);
+    EXPECT_NE(error.find("at most 200000 values in one document"), std::string::npos) << error;
+    // The documents loader has the same bound.
+    ConfigErrors errors("p.yaml");
+    EXPECT_FALSE(load_yaml_documents_text(text, errors, 0).has_value());
+    EXPECT_NE(errors.to_string().find("at most 200000 values"), std::string::npos);
+}
+
+TEST(YamlBounds, DeeplyNestedBracketsAndHugeFilesAreRefusedBeforeParsing) {
+    const std::string deep = "a: " + std::string(100'000, '[') + std::string(100'000, ']') + "\n";
+    EXPECT_NE(load_error(deep).find("collections nested at most 256 deep"), std::string::npos);
+    // Brackets inside quotes and comments are text, not nesting.
+    ConfigErrors errors("p.yaml");
+    const std::string quoted = "a: \"" + std::string(1000, '[') + "\" # " +
+                               std::string(1000, '{') + "\nb: 1\n";
+    EXPECT_TRUE(load_yaml_text(quoted, errors).has_value()) << errors.to_string();
+
+    const std::string big = "a: \"" + std::string(9u << 20, 'x') + "\"\n";
+    EXPECT_NE(load_error(big).find("a configuration file of at most 8 MiB"), std::string::npos);
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("edgeflow-big-" + std::to_string(::getpid()) + ".yaml");
+    std::ofstream(path) << big;
+    ConfigErrors file_errors(path.string());
+    EXPECT_FALSE(load_yaml_file(path.string(), file_errors).has_value());
+    EXPECT_NE(file_errors.to_string().find("at most 8 MiB"), std::string::npos);
+    std::filesystem::remove(path);
+}
+
+TEST(YamlBounds, AMapOfManyKeysLoadsAndStillFindsADuplicate) {
+    std::string text = "x:\n";
+    for (int i = 0; i < 60'000; ++i) {
+        text += "  k" + std::to_string(i) + ": 1\n";
+    }
+    ConfigErrors errors("p.yaml");
+    const auto node = load_yaml_text(text, errors);
+    ASSERT_TRUE(node.has_value()) << errors.to_string();
+    EXPECT_EQ(node->find("x")->members.size(), 60'000u);
+    text += "  k17: 2\n";
+    ConfigErrors again("p.yaml");
+    load_yaml_text(text, again);
+    EXPECT_NE(again.to_string().find("\"k17\" again"), std::string::npos) << again.to_string();
+}
+
 }  // namespace
 }  // namespace edgeflow
