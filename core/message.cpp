@@ -24,6 +24,10 @@ std::string_view to_string(DeadLetterReason reason) noexcept {
             return "event_time_invalid";
         case DeadLetterReason::late_data:
             return "late_data";
+        case DeadLetterReason::topic_invalid:
+            return "topic_invalid";
+        case DeadLetterReason::publish_refused:
+            return "publish_refused";
     }
     return "unknown";
 }

@@ -29,11 +29,13 @@ enum class DeadLetterReason : std::uint8_t {
     key_missing,         ///< the partition key could not be computed (missing or not a scalar)
     event_time_invalid,  ///< the event-time field is missing or not a timestamp
     late_data,           ///< older than its key's newest event time minus allowed_lateness
+    topic_invalid,       ///< a destination topic MQTT does not allow (wildcard, control char...)
+    publish_refused,     ///< a destination's broker refused the publish, or closed on it
 };
 
 /// Stable snake_case name of a reason, used in dead-letter records and summaries.
 std::string_view to_string(DeadLetterReason reason) noexcept;
-inline constexpr std::size_t dead_letter_reason_count = 10;
+inline constexpr std::size_t dead_letter_reason_count = 12;
 static_assert(dead_letter_reason_count <= max_dead_letter_reasons);
 
 struct UserProperty {

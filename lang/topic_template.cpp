@@ -12,6 +12,96 @@ bool valid_level_text(std::string_view text) noexcept {
 
 }  // namespace
 
+bool check_topic_name(std::string_view topic, TopicNameProblem& problem) noexcept {
+    const auto fail = [&](std::string_view what, std::size_t at) {
+        problem = {what, at, 0, false};
+        return false;
+    };
+    if (topic.empty()) {
+        return fail("is empty", TopicNameProblem::nowhere);
+    }
+    if (topic.size() > max_topic_name_bytes) {
+        return fail("is longer than the 65535 bytes MQTT allows", TopicNameProblem::nowhere);
+    }
+    const auto* bytes = reinterpret_cast<const unsigned char*>(topic.data());
+    const std::size_t n = topic.size();
+    std::size_t i = 0;
+    while (i < n) {
+        const unsigned c = bytes[i];
+        if (c < 0x80U) {
+            // Printable ASCII is almost every topic: one comparison pair per byte.
+            if (c >= 0x20U && c != 0x7FU) {
+                if (c == '+' || c == '#') {
+                    return fail(c == '+' ? "holds the wildcard '+'" : "holds the wildcard '#'", i);
+                }
+                ++i;
+                continue;
+            }
+            problem = {c == 0 ? "holds the null character" : "holds a control character", i, c, true};
+            return false;
+        }
+        std::size_t len = 0;
+        std::uint32_t cp = 0;
+        std::uint32_t min = 0;
+        if ((c & 0xE0U) == 0xC0U) {
+            len = 2;
+            cp = c & 0x1FU;
+            min = 0x80;
+        } else if ((c & 0xF0U) == 0xE0U) {
+            len = 3;
+            cp = c & 0x0FU;
+            min = 0x800;
+        } else if ((c & 0xF8U) == 0xF0U) {
+            len = 4;
+            cp = c & 0x07U;
+            min = 0x10000;
+        } else {
+            return fail("holds a byte that is not UTF-8", i);
+        }
+        if (n - i < len) {
+            return fail("holds a UTF-8 sequence cut short", i);
+        }
+        for (std::size_t k = 1; k < len; ++k) {
+            const unsigned next = bytes[i + k];
+            if ((next & 0xC0U) != 0x80U) {
+                return fail("holds a UTF-8 sequence cut short", i);
+            }
+            cp = (cp << 6) | (next & 0x3FU);
+        }
+        if (cp < min || cp > 0x10FFFF) {
+            return fail("holds a byte sequence that is not UTF-8", i);
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF) {
+            problem = {"holds a UTF-16 surrogate", i, cp, true};
+            return false;
+        }
+        if (cp <= 0x9F) {
+            problem = {"holds a control character", i, cp, true};
+            return false;
+        }
+        if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEU) == 0xFFFEU) {
+            problem = {"holds a Unicode non-character", i, cp, true};
+            return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
+std::string topic_for_log(std::string_view topic) {
+    constexpr std::size_t shown = 120;
+    if (topic.size() <= shown) {
+        return std::string(topic);
+    }
+    std::size_t cut = shown;
+    // Not in the middle of a UTF-8 sequence.
+    while (cut > 0 && (static_cast<unsigned char>(topic[cut]) & 0xC0U) == 0x80U) {
+        --cut;
+    }
+    return std::string(topic.substr(0, cut)) + "... (" + std::to_string(topic.size()) +
+           " bytes)";
+}
+
 bool topic_level(std::string_view topic, std::uint32_t level, std::string_view& out) noexcept {
     std::uint32_t current = 1;
     std::size_t start = 0;

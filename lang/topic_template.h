@@ -14,6 +14,7 @@
 // throws — when a level or field is missing or a value would not be a valid topic level.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,30 @@ private:
     std::vector<Part> parts_;
     bool reads_payload_ = false;
 };
+
+/// The longest topic name MQTT can carry (a two-byte length).
+inline constexpr std::size_t max_topic_name_bytes = 65535;
+
+/// What makes a topic name unfit to publish to (see check_topic_name).
+struct TopicNameProblem {
+    static constexpr std::size_t nowhere = static_cast<std::size_t>(-1);
+    std::string_view what;   ///< static text: "holds the wildcard '+'", "is empty"...
+    std::size_t offset = 0;  ///< byte at which it starts; `nowhere` for the whole topic
+    std::uint32_t code_point = 0;  ///< the offending code point, when `what` names a character
+    bool has_code_point = false;
+};
+
+/// Whether `topic` may be published to. MQTT forbids a topic name that is empty, longer than
+/// 65535 bytes, not well-formed UTF-8 (surrogates and overlong forms included), or that holds
+/// U+0000 or a wildcard ('+', '#'). It says a topic SHOULD NOT hold the control characters
+/// U+0001..U+001F and U+007F..U+009F or the Unicode non-characters, and lets a receiver treat
+/// them as a malformed packet: a broker that does (mosquitto does) closes the connection, so
+/// they are refused too. On failure fills `problem`. Allocates nothing.
+bool check_topic_name(std::string_view topic, TopicNameProblem& problem) noexcept;
+
+/// At most the first 120 bytes of `topic` (cut at a character boundary) and, when it is
+/// longer, "... (N bytes)": what a log line quotes of a topic that may be huge.
+std::string topic_for_log(std::string_view topic);
 
 /// The `level`-th (1-based) level of an MQTT topic, or nullopt-like empty+false.
 bool topic_level(std::string_view topic, std::uint32_t level, std::string_view& out) noexcept;

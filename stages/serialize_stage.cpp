@@ -22,9 +22,12 @@ void SerializeStage::write_dead_letter(Message& message) const noexcept {
     }
     std::string_view why;
     auto& topic = message.destination_topics[dead_letter_->destination];
-    if (message.topic.empty() || !dead_letter_->topic.render(message, topic, why)) {
+    TopicNameProblem problem;
+    if (message.topic.empty() || !dead_letter_->topic.render(message, topic, why) ||
+        !check_topic_name(topic, problem)) {
         // Only input-topic parts are allowed here, but a message may have no topic (an
-        // unreadable file line) or fewer levels than `{topic.N}` asks for.
+        // unreadable file line), fewer levels than `{topic.N}` asks for, or a topic no broker
+        // takes (the dead letter of a topic_invalid one, through `{topic}`).
         topic.assign(fallback_topic);
     }
     std::string& out = message.output;

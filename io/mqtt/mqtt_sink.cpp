@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "lang/topic_template.h"
 
 namespace edgeflow {
 namespace {
@@ -89,14 +90,14 @@ void MqttSink::publish(MqttConnection::Outbox& outbox, const Batch& batch,
             case PublishResult::too_large:
                 batch.release(true);  // it can never be sent: failed, and counted as such
                 counters.failed.fetch_add(1, std::memory_order_relaxed);
-                log_failure("publish to '" + topic + "' failed: with its " +
+                log_failure("publish to '" + topic_for_log(topic) + "' failed: with its " +
                             std::to_string(message.output.size()) +
                             "-byte payload it is larger than the broker's maximum packet size");
                 return;
             case PublishResult::stopped:
                 batch.release(false);
                 counters.failed.fetch_add(1, std::memory_order_relaxed);
-                log_failure("closed; message for '" + topic + "' not published");
+                log_failure("closed; message for '" + topic_for_log(topic) + "' not published");
                 return;
             case PublishResult::full:
                 break;
@@ -125,7 +126,7 @@ void MqttSink::publish(MqttConnection::Outbox& outbox, const Batch& batch,
             batch.release(false);
             counters.failed.fetch_add(1, std::memory_order_relaxed);
             log_failure("cannot deliver to " + config.broker + " when stopping; message for '" +
-                        topic + "' not published");
+                        topic_for_log(topic) + "' not published");
             return;
         }
     }

@@ -151,3 +151,92 @@ TEST(RouteStage, NoTargetsPassesMessagesThrough) {
 
 }  // namespace
 }  // namespace edgeflow
+
+namespace edgeflow {
+namespace {
+
+// A topic the broker would refuse, or close the connection on, never reaches a destination:
+// the message goes to the dead-letter destination as topic_invalid, with a detail that says
+// what is wrong and where, without quoting the topic.
+TEST(RouteStage, TopicsMqttDoesNotAllowAreDeadLettered) {
+    std::vector<RouteTarget> targets;
+    targets.push_back({1, compile("enriched/{topic}")});
+    RouteStage stage(std::move(targets), std::size_t{0});
+    struct Case {
+        std::string topic;
+        std::string detail;
+    };
+    const std::vector<Case> cases = {
+        {"plant/a+b", "the destination topic (18 bytes) holds the wildcard '+' at byte 16"},
+        {"plant/#", "the destination topic (16 bytes) holds the wildcard '#' at byte 15"},
+        {std::string("plant/a\0b", 9),
+         "the destination topic (18 bytes) holds the null character U+0000 at byte 16"},
+        {"plant/a\tb", "the destination topic (18 bytes) holds a control character U+0009 at byte 16"},
+        {"plant/a\x7f", "the destination topic (17 bytes) holds a control character U+007F at byte 16"},
+        {"plant/\xc2\x80", "the destination topic (17 bytes) holds a control character U+0080 at byte 15"},
+        {"plant/\xc2\x9f", "the destination topic (17 bytes) holds a control character U+009F at byte 15"},
+        {"plant/\xff", "the destination topic (16 bytes) holds a byte that is not UTF-8 at byte 15"},
+        {"plant/\xc0\xaf", "the destination topic (17 bytes) holds a byte sequence that is not UTF-8 at byte 15"},
+        {"plant/\xed\xa0\x80", "the destination topic (18 bytes) holds a UTF-16 surrogate U+D800 at byte 15"},
+        {"plant/\xef\xbf\xbf", "the destination topic (18 bytes) holds a Unicode non-character U+FFFF at byte 15"},
+        {"plant/\xe2\x82", "the destination topic (17 bytes) holds a UTF-8 sequence cut short at byte 15"},
+        {"plant/" + std::string(70'000, 'x'),
+         "the destination topic (70015 bytes) is longer than the 65535 bytes MQTT allows"},
+    };
+    for (const auto& c : cases) {
+        auto m = make_message(c.topic, "");
+        Batch batch(1);
+        batch.push(m.get());
+        StageCounters counters;
+        StageContext ctx{0, counters};
+        stage.process(batch, ctx);
+        EXPECT_EQ(m->dead_letter, DeadLetterReason::topic_invalid) << c.detail;
+        EXPECT_EQ(m->dead_letter_stage, "route");
+        EXPECT_EQ(m->dead_letter_detail, c.detail);
+        EXPECT_EQ(m->routes, std::uint64_t{1} << 0) << c.detail;  // the dead-letter destination
+        EXPECT_EQ(counters.errors.load(), 1u);
+    }
+    // What MQTT allows passes: spaces, '$' inside, non-ASCII letters, the longest topic.
+    for (const std::string& topic :
+         {std::string("plant/line 1/$x"), std::string("plant/K\xc3\xbchlraum/\xe2\x82\xac"),
+          std::string("p/") + std::string(65535 - 11, 'x')}) {
+        auto m = make_message(topic, "");
+        Batch batch(1);
+        batch.push(m.get());
+        StageCounters counters;
+        StageContext ctx{0, counters};
+        stage.process(batch, ctx);
+        EXPECT_FALSE(m->dead()) << m->dead_letter_detail;
+        EXPECT_EQ(m->routes, std::uint64_t{1} << 1);
+    }
+}
+
+// A topic a transform wrote to $metadata.topic for an emitted message is checked the same way.
+TEST(RouteStage, AnInvalidTopicSetByAStageIsDeadLettered) {
+    std::vector<RouteTarget> targets;
+    targets.push_back({1, compile("events/{topic}"), true});
+    RouteStage stage(std::move(targets), std::size_t{0});
+    auto m = make_message("plant/a", "");
+    m->target = 1;
+    m->output_topic = "events/\x01";
+    m->output_topic_set = true;
+    Batch batch(1);
+    batch.push(m.get());
+    StageCounters counters;
+    StageContext ctx{0, counters};
+    stage.process(batch, ctx);
+    EXPECT_EQ(m->dead_letter, DeadLetterReason::topic_invalid);
+    EXPECT_EQ(m->routes, std::uint64_t{1} << 0);
+}
+
+TEST(TopicForLog, LongTopicsAreCut) {
+    EXPECT_EQ(topic_for_log("a/b"), "a/b");
+    const std::string cut = topic_for_log(std::string(70'000, 'x'));
+    EXPECT_EQ(cut, std::string(120, 'x') + "... (70000 bytes)");
+    // Never in the middle of a character: 119 ASCII bytes, then a two-byte letter.
+    const std::string mixed = std::string(119, 'x') + "\xc3\xbc" + std::string(10, 'y');
+    EXPECT_EQ(topic_for_log(mixed), std::string(119, 'x') + "... (131 bytes)");
+}
+
+}  // namespace
+}  // namespace edgeflow
